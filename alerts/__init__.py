@@ -1,0 +1,1 @@
+"""anbu alerts (see the issues for what comes here)."""

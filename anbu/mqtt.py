@@ -1,0 +1,96 @@
+"""MQTT plumbing shared by the ingester, the simulators and the alert channels (paho-mqtt 2).
+
+Only connection set-up lives here: URL parsing, a client factory, and detecting whether the
+broker speaks MQTT 5 (mosquitto, EMQX, HiveMQ) or only 3.1.1 (amqtt).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+Protocol = Literal["5", "3.1.1"]
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerAddress:
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+
+    def url(self) -> str:
+        auth = f"{self.username}:***@" if self.username else ""
+        return f"{'mqtts' if self.tls else 'mqtt'}://{auth}{self.host}:{self.port}"
+
+
+def parse_url(url: str) -> BrokerAddress:
+    u = urlsplit(url)
+    if u.scheme not in ("mqtt", "mqtts") or not u.hostname:
+        raise ValueError(f"not an MQTT URL: {url!r} (expected mqtt://host:1883)")
+    tls = u.scheme == "mqtts"
+    return BrokerAddress(
+        u.hostname,
+        u.port or (8883 if tls else 1883),
+        unquote(u.username) if u.username else None,
+        unquote(u.password) if u.password else None,
+        tls,
+    )
+
+
+def make_client(
+    addr: BrokerAddress,
+    client_id: str,
+    protocol: Protocol,
+    *,
+    manual_ack: bool = False,
+    clean: bool = True,
+) -> mqtt.Client:
+    """A paho client, not yet connected. With clean=False the broker keeps the session."""
+    client = mqtt.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=mqtt.MQTTv5 if protocol == "5" else mqtt.MQTTv311,
+        clean_session=None if protocol == "5" else clean,
+        manual_ack=manual_ack,
+    )
+    if addr.username:
+        client.username_pw_set(addr.username, addr.password)
+    if addr.tls:
+        client.tls_set()
+    client.reconnect_delay_set(min_delay=1, max_delay=30)
+    return client
+
+
+def detect_protocol(addr: BrokerAddress, timeout: float = 5.0) -> Protocol:
+    """Ask the broker for an MQTT 5 session; fall back to 3.1.1 when it refuses or hangs up."""
+    done = threading.Event()
+    result: list[bool] = []
+
+    def on_connect(c: mqtt.Client, u: object, f: object, rc: object, p: object = None) -> None:
+        result.append(not getattr(rc, "is_failure", False))
+        done.set()
+
+    def on_disconnect(c: mqtt.Client, u: object, f: object, rc: object, p: object = None) -> None:
+        done.set()
+
+    client = make_client(addr, f"anbu-probe-{threading.get_ident()}", "5")
+    client.on_connect = on_connect
+    client.on_disconnect = on_disconnect
+    try:
+        client.connect(addr.host, addr.port, keepalive=10)
+    except OSError as e:
+        raise ConnectionError(f"cannot reach the MQTT broker at {addr.url()}: {e}") from e
+    client.loop_start()
+    try:
+        done.wait(timeout)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    return "5" if result and result[0] else "3.1.1"

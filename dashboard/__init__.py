@@ -1,0 +1,1 @@
+"""anbu dashboard (see the issues for what comes here)."""

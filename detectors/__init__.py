@@ -1,0 +1,1 @@
+"""anbu detectors (see the issues for what comes here)."""

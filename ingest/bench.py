@@ -1,0 +1,218 @@
+"""`anbu bench ingest`: publisher process -> broker -> ingester -> committed rows.
+
+In the same run it measures two ceilings with the same messages: a subscriber that only counts
+them (the broker and MQTT client cost), and the same rows loaded with one bare COPY (the
+database cost). `ratio_vs_ceiling` is the pipeline's rate over the smaller ceiling.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import paho.mqtt.client as mqtt
+import psycopg
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from pydantic import SecretStr
+
+from anbu import embedded
+from anbu.contract import SUBSCRIPTION
+from anbu.domain import Reading
+from anbu.mqtt import Protocol, detect_protocol, make_client, parse_url
+from anbu.storage import readings as store
+from anbu.storage.db import connect, with_database
+from anbu.storage.migrate import migrate
+from anbu.storage.registry import DistrictRow, HouseholdRow, upsert_districts, upsert_households
+from ingest import bench_publisher as pub
+from ingest.decode import decode
+from ingest.service import IngestConfig, Ingester
+
+
+def run(
+    messages: int, batch: int, households: int, database_url: str | None, mqtt_url: str | None
+) -> dict[str, Any]:
+    from anbu.runtime import endpoints
+    from anbu.settings import Settings
+
+    settings = Settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": SecretStr(database_url)})
+    if mqtt_url:
+        settings = settings.model_copy(update={"mqtt_url": SecretStr(mqtt_url)})
+    with contextlib.ExitStack() as stack:
+        if settings.mqtt_url is None and shutil.which("mosquitto"):
+            # a private broker tuned as in deploy/mosquitto.conf; the system one may keep
+            # mosquitto's default of 1000 queued messages per client and drop the rest
+            settings = settings.model_copy(
+                update={"mqtt_url": SecretStr(stack.enter_context(embedded.mosquitto()))}
+            )
+            broker = "private mosquitto (deploy settings)"
+        else:
+            broker = "configured"
+        ep = stack.enter_context(endpoints(settings, prefer_local=True))
+        db = _fresh_database(ep.database_url, "anbu_bench", households)
+        protocol = detect_protocol(parse_url(ep.mqtt_url))
+        total = messages * batch
+        broker_s = _broker_only(ep.mqtt_url, protocol, messages, batch, households)
+        copy_s = _copy_only(db, messages, batch, households)
+        ingest_s, latencies = _pipeline(db, ep.mqtt_url, protocol, messages, batch, households)
+        with connect(db) as conn:
+            stored = conn.execute("SELECT count(*) FROM readings").fetchone()[0]  # type: ignore[index]
+    rate = total / ingest_s
+    ceiling = min(total / broker_s, total / copy_s)
+    return {
+        "messages": messages,
+        "readings_per_message": batch,
+        "readings": total,
+        "stored": stored,
+        "mqtt_protocol": protocol,
+        "broker": broker,
+        "readings_per_s": round(rate),
+        "broker_only_per_s": round(total / broker_s),
+        "copy_only_per_s": round(total / copy_s),
+        "ratio_vs_ceiling": round(rate / ceiling, 3),
+        "p50_commit_ms": round(float(np.percentile(latencies, 50)) * 1000, 1),
+        "p99_commit_ms": round(float(np.percentile(latencies, 99)) * 1000, 1),
+    }
+
+
+def _fresh_database(url: str, name: str, households: int) -> str:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    db = with_database(url, name)
+    with connect(db) as conn:
+        migrate(conn)
+        upsert_districts(conn, [DistrictRow("bench", "벤치", "bench")])
+        upsert_households(
+            conn,
+            [HouseholdRow(pub.bench_household(i), "bench", "", "bench") for i in range(households)],
+        )
+        conn.commit()
+    return db
+
+
+def _publish(
+    url: str, protocol: Protocol, messages: int, batch: int, households: int
+) -> tuple[subprocess.Popen[str], float]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ingest.bench_publisher",
+            url,
+            protocol,
+            str(messages),
+            str(batch),
+            str(households),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("START"):
+        raise RuntimeError(f"publisher failed: {line!r}")
+    return proc, float(line.split()[1])
+
+
+def _broker_only(url: str, protocol: Protocol, messages: int, batch: int, households: int) -> float:
+    addr = parse_url(url)
+    client = make_client(addr, f"anbu-bench-count-{os.getpid()}", protocol)
+    got = 0
+    done, ready = threading.Event(), threading.Event()
+    last = [0.0]
+
+    def on_message(c: mqtt.Client, u: object, msg: mqtt.MQTTMessage) -> None:
+        nonlocal got
+        got += 1
+        if got >= messages:
+            last[0] = time.time()
+            done.set()
+
+    client.on_message = on_message
+    client.on_subscribe = lambda *a: ready.set()
+    props = None
+    if protocol == "5":
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.ReceiveMaximum = 20_000
+    client.connect(addr.host, addr.port, keepalive=60, properties=props)
+    client.subscribe(SUBSCRIPTION, qos=1)
+    client.loop_start()
+    ready.wait(10)
+    proc, start = _publish(url, protocol, messages, batch, households)
+    finished = done.wait(600)
+    proc.wait(60)
+    client.disconnect()
+    client.loop_stop()
+    if not finished:
+        raise RuntimeError(f"broker-only: {got} of {messages} messages arrived (broker dropped?)")
+    return last[0] - start
+
+
+def _copy_only(db: str, messages: int, batch: int, households: int) -> float:
+    now = datetime.now(UTC)
+    rows: list[Reading] = []
+    for topic, payload in pub.messages(messages, batch, households):
+        rows.extend(decode(topic, payload, now).readings)
+    with connect(db) as conn:
+        conn.execute("CREATE TABLE copy_ceiling (LIKE readings INCLUDING ALL)")
+        conn.commit()
+        t0 = time.perf_counter()
+        with (
+            conn.cursor() as cur,
+            cur.copy(f"COPY copy_ceiling ({store.COLUMNS}) FROM STDIN") as cp,
+        ):
+            for r in rows:
+                cp.write_row(store._row(r))
+        conn.commit()
+        elapsed = time.perf_counter() - t0
+        conn.execute("DROP TABLE copy_ceiling")
+        conn.commit()
+    return elapsed
+
+
+def _pipeline(
+    db: str, url: str, protocol: Protocol, messages: int, batch: int, households: int
+) -> tuple[float, np.ndarray]:
+    total = messages * batch
+    lat: list[np.ndarray] = []
+    done = threading.Event()
+    committed = [0, 0.0]
+
+    def on_commit(readings: Sequence[Reading]) -> None:
+        now = time.time()
+        lat.append(now - np.fromiter((r.time.timestamp() for r in readings), float, len(readings)))
+        committed[0] += len(readings)
+        if committed[0] >= total:
+            committed[1] = now
+            done.set()
+
+    cfg = IngestConfig(
+        db,
+        parse_url(url),
+        protocol,
+        client_id=f"anbu-bench-ingest-{os.getpid()}",
+        share_group=f"bench{os.getpid()}",
+        session_expiry_s=0,
+    )
+    ing = Ingester(cfg, on_commit)
+    ing.start()
+    proc, start = _publish(url, protocol, messages, batch, households)
+    finished = done.wait(900)
+    proc.wait(60)
+    ing.stop()
+    if not finished:
+        raise RuntimeError(f"pipeline: {committed[0]} of {total} readings committed")
+    return committed[1] - start, np.concatenate(lat) if lat else np.array([np.nan])

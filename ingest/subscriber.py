@@ -1,0 +1,142 @@
+"""The MQTT side of the ingester: subscribe, decode in the callback, enqueue. Nothing else.
+
+The paho callback never touches the database. When the queue is full it blocks, which stops
+reading from the socket: the broker holds the rest (backpressure, no loss). Acknowledgements
+are sent by the writer after commit; an acknowledgement for a message received on an earlier
+connection is not sent (the broker redelivers it on the new one, where its id may mean another
+message).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from anbu.contract import SUBSCRIPTION
+from anbu.domain import DeadLetter
+from anbu.mqtt import BrokerAddress, Protocol, make_client
+from ingest.decode import Decoded, Limits, Reason, decode
+from ingest.writer import Item
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Subscriber:
+    addr: BrokerAddress
+    q: queue.Queue[Item]
+    client_id: str
+    protocol: Protocol
+    limits: Limits = Limits()
+    share_group: str = ""
+    session_expiry_s: int = 7 * 86_400
+    receive_maximum: int = 20_000
+    connected: threading.Event = field(default_factory=threading.Event)
+    _generation: int = 0
+    _paused: bool = False
+    _client: mqtt.Client | None = None
+
+    @property
+    def subscription(self) -> str:
+        if self.protocol == "5" and self.share_group:
+            return f"$share/{self.share_group}/{SUBSCRIPTION}"
+        return SUBSCRIPTION
+
+    def start(self) -> None:
+        c = make_client(self.addr, self.client_id, self.protocol, manual_ack=True, clean=False)
+        c.max_queued_messages_set(0)
+        c.on_connect = self._on_connect
+        c.on_disconnect = self._on_disconnect
+        c.on_message = self._on_message
+        props = None
+        if self.protocol == "5":
+            props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            props.SessionExpiryInterval = self.session_expiry_s
+            props.ReceiveMaximum = self.receive_maximum
+            c.connect_async(
+                self.addr.host, self.addr.port, keepalive=30, clean_start=False, properties=props
+            )
+        else:
+            c.connect_async(self.addr.host, self.addr.port, keepalive=30)
+        self._client = c
+        c.loop_start()
+
+    def pause(self) -> None:
+        """Stop taking messages (not acknowledged, so the broker redelivers them later)."""
+        self._paused = True
+
+    def stop(self) -> None:
+        if self._client is not None:
+            self._client.disconnect()
+            self._client.loop_stop()
+
+    def _on_connect(
+        self,
+        c: mqtt.Client,
+        userdata: object,
+        flags: mqtt.ConnectFlags,
+        rc: ReasonCode,
+        props: Properties | None = None,
+    ) -> None:
+        if rc.is_failure:
+            log.error("MQTT connect refused: %s", rc)
+            return
+        self._generation += 1
+        if self.protocol == "5":
+            # retain handling 1: retained messages only on a new subscription, not on resubscribe
+            c.subscribe(self.subscription, options=SubscribeOptions(qos=1, retainHandling=1))
+        else:
+            c.subscribe(self.subscription, qos=1)
+        log.info("subscribed to %s (session present: %s)", self.subscription, flags.session_present)
+        self.connected.set()
+
+    def _on_disconnect(
+        self,
+        c: mqtt.Client,
+        userdata: object,
+        flags: mqtt.DisconnectFlags,
+        rc: ReasonCode,
+        props: Properties | None = None,
+    ) -> None:
+        self.connected.clear()
+        if rc != 0:
+            log.warning("MQTT disconnected (%s); paho reconnects", rc)
+
+    def _on_message(self, c: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        if self._paused:
+            return
+        now = datetime.now(UTC)
+        try:
+            topic = msg.topic
+        except UnicodeDecodeError:
+            topic = msg._topic.decode("utf-8", "replace")
+            decoded = Decoded(
+                dead=[
+                    DeadLetter(
+                        now,
+                        topic,
+                        bytes(msg.payload),
+                        Reason.BAD_TOPIC,
+                        "topic is not UTF-8",
+                        len(msg.payload),
+                    )
+                ]
+            )
+        else:
+            decoded = decode(topic, bytes(msg.payload), now, self.limits, retained=bool(msg.retain))
+        ack = partial(self._ack, self._generation, msg.mid) if msg.qos > 0 else None
+        self.q.put(Item(decoded, ack))
+
+    def _ack(self, generation: int, mid: int) -> None:
+        if generation == self._generation and self._client is not None:
+            self._client.ack(mid, 1)

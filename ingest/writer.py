@@ -1,0 +1,179 @@
+"""The batching writer: drains the queue, commits a batch, then acknowledges its messages.
+
+A message is acknowledged to the broker only after everything it carried (readings and dead
+letters) is committed, so a crash at any point loses nothing: the broker redelivers what was
+not acknowledged, and duplicates are dropped by the unique index.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import psycopg
+
+from anbu.domain import DeadLetter, Reading
+from anbu.storage import readings as store
+from anbu.storage.db import connect
+from ingest.decode import Decoded
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One MQTT message after decoding, with what is needed to acknowledge it."""
+
+    decoded: Decoded
+    ack: Callable[[], None] | None = None
+
+
+@dataclass(slots=True)
+class WriterStats:
+    messages: int = 0
+    readings: int = 0
+    inserted: int = 0
+    dead_letters: int = 0
+    batches: int = 0
+    retries: int = 0
+    last_commit: float = 0.0
+
+
+@dataclass(slots=True)
+class BatchWriter:
+    database_url: str
+    q: queue.Queue[Item]
+    batch_max: int = 5_000
+    batch_ms: int = 50
+    unknown_devices: Literal["register", "reject"] = "register"
+    #: called after each commit with the batch's readings (detectors observe them here)
+    on_commit: Callable[[Sequence[Reading]], None] | None = None
+    stats: WriterStats = field(default_factory=WriterStats)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="anbu-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish what is queued, then stop."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run(self) -> None:
+        conn = self._connect()
+        while True:
+            batch = self._collect()
+            if not batch:
+                if self._stop.is_set():
+                    break
+                continue
+            conn = self._commit(conn, batch)
+            for it in batch:
+                if it.ack is not None:
+                    it.ack()
+        conn.close()
+
+    def _collect(self) -> list[Item]:
+        try:
+            first = self.q.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        batch = [first]
+        n = len(first.decoded.readings)
+        deadline = time.monotonic() + self.batch_ms / 1000
+        while n < self.batch_max:
+            try:
+                it = self.q.get_nowait()
+            except queue.Empty:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                try:
+                    it = self.q.get(timeout=left)
+                except queue.Empty:
+                    break
+            batch.append(it)
+            n += len(it.decoded.readings)
+        return batch
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        delay = 0.5
+        while True:
+            try:
+                conn = connect(self.database_url)
+                store.prepare(conn)
+                return conn
+            except psycopg.OperationalError as e:
+                log.warning("database unavailable (%s); retrying in %.1fs", e, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    def _commit(
+        self, conn: psycopg.Connection[Any], batch: list[Item]
+    ) -> psycopg.Connection[Any]:
+        readings = [r for it in batch for r in it.decoded.readings]
+        dead = [d for it in batch for d in it.decoded.dead]
+        while True:
+            try:
+                res = store.store_batch(conn, readings, dead, self.unknown_devices)
+                conn.commit()
+                break
+            except psycopg.OperationalError as e:  # connection lost: keep the batch, reconnect
+                log.warning("batch of %d not committed (%s); reconnecting", len(readings), e)
+                self.stats.retries += 1
+                conn.close()
+                conn = self._connect()
+            except psycopg.Error as e:  # content the database refused: isolate it
+                conn.rollback()
+                log.error("batch refused by the database (%s); storing item by item", e)
+                res = self._one_by_one(conn, batch)
+                break
+        s = self.stats
+        s.messages += len(batch)
+        s.readings += len(readings)
+        s.inserted += res.inserted
+        s.dead_letters += res.dead_letters
+        s.batches += 1
+        s.last_commit = time.time()
+        if self.on_commit is not None and readings:
+            self.on_commit(readings)
+        return conn
+
+    def _one_by_one(self, conn: psycopg.Connection[Any], batch: list[Item]) -> store.BatchResult:
+        """A batch the database refused: commit message by message, dead-letter the culprits."""
+        inserted = dead_n = 0
+        for it in batch:
+            try:
+                r = store.store_batch(
+                    conn, it.decoded.readings, it.decoded.dead, self.unknown_devices
+                )
+                conn.commit()
+                inserted += r.inserted
+                dead_n += r.dead_letters
+            except psycopg.Error as e:
+                conn.rollback()
+                now = datetime.now(UTC)
+                letters = [
+                    DeadLetter(
+                        now,
+                        f"anbu/v1/{r.household_id}/{r.device_id}/{r.kind}",
+                        repr(r).encode(),
+                        "rejected_by_database",
+                        str(e)[:500],
+                    )
+                    for r in it.decoded.readings
+                ] + list(it.decoded.dead)
+                with conn.cursor() as cur:
+                    store.write_dead_letters(cur, letters)
+                conn.commit()
+                dead_n += len(letters)
+        return store.BatchResult(inserted, dead_n)

@@ -1,0 +1,66 @@
+"""Test helpers that talk to the real broker and database."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+
+import psycopg
+
+from anbu.mqtt import detect_protocol, make_client, parse_url
+from anbu.storage.registry import DistrictRow, HouseholdRow, upsert_districts, upsert_households
+
+
+def seed_households(url: str, ids: Iterable[str]) -> None:
+    with psycopg.connect(url) as conn:
+        upsert_districts(conn, [DistrictRow("t", "테스트구", "Test-gu")])  # type: ignore[arg-type]
+        upsert_households(conn, [HouseholdRow(h, "t", "", h) for h in ids])  # type: ignore[arg-type]
+
+
+def publish(url: str, messages: Iterable[tuple[str, bytes]], window: int = 200) -> int:
+    """Publish with QoS 1 and wait until the broker acknowledged all; returns the count."""
+    addr = parse_url(url)
+    c = make_client(addr, f"anbu-test-pub-{uuid.uuid4().hex[:8]}", detect_protocol(addr))
+    c.max_inflight_messages_set(window)
+    sem = threading.BoundedSemaphore(window)
+    acked = [0]
+    connected = threading.Event()
+    c.on_connect = lambda *a: connected.set()
+
+    def on_publish(*a: object) -> None:
+        acked[0] += 1
+        sem.release()
+
+    c.on_publish = on_publish
+    c.connect(addr.host, addr.port)
+    c.loop_start()
+    assert connected.wait(10), "publisher could not connect"
+    n = 0
+    for topic, payload in messages:
+        sem.acquire()
+        c.publish(topic, payload, qos=1)
+        n += 1
+    deadline = time.monotonic() + 60
+    while acked[0] < n and time.monotonic() < deadline:
+        time.sleep(0.01)
+    c.disconnect()
+    c.loop_stop()
+    assert acked[0] == n, f"broker acknowledged {acked[0]} of {n}"
+    return n
+
+
+def wait_for(pred: Callable[[], bool], timeout: float = 60.0, every: float = 0.1) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(every)
+    return pred()
+
+
+def count(url: str, sql: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(sql).fetchone()
+    return int(row[0]) if row else 0
