@@ -27,7 +27,7 @@ def _register() -> None:
     commands.register(app, db_app, bench_app)
     ingest_commands.register(app, bench_app)
     try:
-        from simulators import commands as sim_commands  # type: ignore[attr-defined,unused-ignore]
+        from simulators import commands as sim_commands  # type: ignore[import-not-found,attr-defined,unused-ignore]
     except ImportError:  # pragma: no cover - during bootstrap only
         return
     sim_commands.register(app, bench_app, import_app)
