@@ -6,7 +6,7 @@ some) and travel in the reading's `data`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -171,10 +171,3 @@ MODELS: dict[Kind, type[_Base]] = {
 #: fields that become columns of the reading, not part of its `data`.
 ENVELOPE = frozenset({"ts", "seq", "device", "kind"})
 
-
-def payload_data(model: _Base) -> dict[str, Any]:
-    """The kind-specific fields, without the envelope and without unset optionals."""
-    out = {k: v for k, v in model if k not in ENVELOPE and v is not None}
-    if model.model_extra:
-        out.update(model.model_extra)
-    return out
