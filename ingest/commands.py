@@ -45,10 +45,13 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         mqtt_url: str = typer.Option(
             "", help="Broker (default: settings, then 127.0.0.1:1883, then a private one)."
         ),
+        workers: int = typer.Option(1, help="Ingest worker processes in one shared group."),
         json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
     ) -> None:
         """Readings/s from a separate publisher process to committed rows, against ceilings."""
         from ingest.bench import run
 
-        result = run(messages, batch, households, database_url or None, mqtt_url or None)
+        result = run(
+            messages, batch, households, database_url or None, mqtt_url or None, workers
+        )
         typer.echo(json.dumps(result) if json_out else json.dumps(result, indent=2))

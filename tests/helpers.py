@@ -64,3 +64,12 @@ def count(url: str, sql: str) -> int:
     with psycopg.connect(url) as conn:
         row = conn.execute(sql).fetchone()
     return int(row[0]) if row else 0
+
+
+def dead_letter_summary(url: str) -> list[tuple[str, int, str, bytes]]:
+    """(reason, count, one detail, one payload) per reason: what a failing test should show."""
+    with psycopg.connect(url) as conn:
+        return conn.execute(  # type: ignore[return-value]
+            "SELECT reason, count(*), min(detail), (array_agg(substring(payload for 80)))[1]"
+            " FROM dead_letters GROUP BY reason"
+        ).fetchall()

@@ -18,11 +18,14 @@ import pytest
 
 from anbu.mqtt import parse_url
 from ingest.service import IngestConfig, Ingester
-from tests.helpers import count, publish, seed_households, wait_for
+from tests.helpers import count, dead_letter_summary, publish, seed_households, wait_for
 
 pytestmark = pytest.mark.integration
 
-HOUSEHOLDS = [f"hh-{i:03d}" for i in range(50)]
+# A prefix of this run's own: a shared broker may carry other traffic under anbu/v1/.
+RUN = f"t{uuid.uuid4().hex[:6]}"
+HOUSEHOLDS = [f"{RUN}-{i:03d}" for i in range(50)]
+OURS = f"topic LIKE 'anbu/v1/{RUN}-%'"
 DEVICES = [
     ("pir-living", "motion"),
     ("pir-bath", "motion"),
@@ -87,30 +90,32 @@ def test_ten_thousand_readings_with_five_percent_published_twice(
         count(database_url, "SELECT count(DISTINCT (household_id, device_id, seq)) FROM readings")
         == 10_000
     )
-    assert count(database_url, "SELECT count(*) FROM dead_letters") == 0
+    assert count(database_url, f"SELECT count(*) FROM dead_letters WHERE {OURS}") == 0, (
+        dead_letter_summary(database_url)
+    )
     # unknown devices of known households were registered as provisional
     assert count(database_url, "SELECT count(*) FROM devices WHERE provisional") == 250
 
 
 MALFORMED: list[tuple[str, bytes, str]] = [
-    ("anbu/v1/hh-000/pir/motion", b"{not json", "not_json"),
-    ("anbu/v1/hh-000/pir/motion", b"\xc3\x28 bad utf8", "bad_utf8"),
-    ("anbu/v1/hh-000/pir/motion", b'{"ts": 1795379361, "seq": "x", "motion": true}', "invalid"),
-    ("anbu/v1/hh-000/pir/motion", b'{"ts": 1795379361, "motion": true}', "invalid"),
-    ("anbu/v1/hh-000/pir/teleport", b'{"ts": 1795379361, "seq": 1}', "unknown_kind"),
-    ("anbu/v1/hh-000/pir/motion", b"{" + b" " * 70_000 + b"}", "oversized"),
+    (f"anbu/v1/{RUN}-000/pir/motion", b"{not json", "not_json"),
+    (f"anbu/v1/{RUN}-000/pir/motion", b"\xc3\x28 bad utf8", "bad_utf8"),
+    (f"anbu/v1/{RUN}-000/pir/motion", b'{"ts": 1795379361, "seq": "x", "motion": true}', "invalid"),
+    (f"anbu/v1/{RUN}-000/pir/motion", b'{"ts": 1795379361, "motion": true}', "invalid"),
+    (f"anbu/v1/{RUN}-000/pir/teleport", b'{"ts": 1795379361, "seq": 1}', "unknown_kind"),
+    (f"anbu/v1/{RUN}-000/pir/motion", b"{" + b" " * 70_000 + b"}", "oversized"),
     (
-        "anbu/v1/hh-000/pir/motion",
+        f"anbu/v1/{RUN}-000/pir/motion",
         b'{"ts": 1795379361, "seq": 1, "motion": true, "device": "x"}',
         "device_mismatch",
     ),
-    ("anbu/v1/hh-000/pir/motion", b'{"ts": "noon", "seq": 1, "motion": true}', "bad_timestamp"),
+    (f"anbu/v1/{RUN}-000/pir/motion", b'{"ts": "noon", "seq": 1, "motion": true}', "bad_timestamp"),
     (
-        "anbu/v1/nobody/pir/motion",
+        f"anbu/v1/{RUN}-nobody/pir/motion",
         b'{"ts": 1795379361, "seq": 1, "motion": true}',
         "unknown_household",
     ),
-    ("anbu/v1/hh-000/bp/health", b'{"ts": 1795379361, "seq": 1, "spo2_pct": 180}', "invalid"),
+    (f"anbu/v1/{RUN}-000/bp/health", b'{"ts": 1795379361, "seq": 1, "spo2_pct": 180}', "invalid"),
 ]
 
 
@@ -134,15 +139,23 @@ def test_a_thousand_malformed_payloads_land_in_dead_letters_and_valid_ones_aroun
         publish(mqtt_url, stream)
         assert wait_for(lambda: ing.stats.messages >= len(stream), 120)
     assert count(database_url, "SELECT count(*) FROM readings") == 2_000
-    assert count(database_url, "SELECT count(*) FROM dead_letters") == 1_000
+    assert count(database_url, f"SELECT count(*) FROM dead_letters WHERE {OURS}") == 1_000
     for _, _, reason in MALFORMED:
         assert (
-            count(database_url, f"SELECT count(*) FROM dead_letters WHERE reason = '{reason}'")
+            count(
+                database_url,
+                f"SELECT count(*) FROM dead_letters WHERE reason = '{reason}' AND {OURS}",
+            )
             >= 100
         ), reason
-    assert count(database_url, "SELECT count(*) FROM dead_letters WHERE detail = ''") == 0
     assert (
-        count(database_url, "SELECT count(*) FROM dead_letters WHERE octet_length(payload) = 0")
+        count(database_url, f"SELECT count(*) FROM dead_letters WHERE detail = '' AND {OURS}") == 0
+    )
+    assert (
+        count(
+            database_url,
+            f"SELECT count(*) FROM dead_letters WHERE octet_length(payload) = 0 AND {OURS}",
+        )
         == 0
     )
 
@@ -175,7 +188,7 @@ def test_sigkill_mid_stream_loses_nothing(database_url: str, durable_mqtt_url: s
                 durable_mqtt_url,
                 [
                     (
-                        "anbu/v1/hh-000/warmup/motion",
+                        f"anbu/v1/{RUN}-000/warmup/motion",
                         orjson.dumps({"ts": time.time(), "seq": seq, "motion": True}),
                     )
                 ],
@@ -211,12 +224,12 @@ def test_mqtt_311_broker_works_too(database_url: str, amqtt_url: str) -> None:
         publish(amqtt_url, readings(500) + [MALFORMED[0][:2]])
         assert wait_for(lambda: ing.stats.messages >= 501, 60)
     assert count(database_url, "SELECT count(*) FROM readings") == 500
-    assert count(database_url, "SELECT count(*) FROM dead_letters") == 1
+    assert count(database_url, f"SELECT count(*) FROM dead_letters WHERE {OURS}") == 1
 
 
 def test_gateway_last_will_marks_gateway_offline(database_url: str, mqtt_url: str) -> None:
     seed_households(database_url, HOUSEHOLDS)
-    topic = "anbu/v1/hh-001/gw-1/status"
+    topic = f"anbu/v1/{RUN}-001/gw-1/status"
     with ingester(database_url, mqtt_url) as ing:
         publish(
             mqtt_url,

@@ -9,7 +9,7 @@ CREATE TABLE readings (
     value           double precision,
     data            jsonb NOT NULL DEFAULT '{}',
     flags           smallint NOT NULL DEFAULT 0, -- 1 clock corrected, 2 late
-    received_at     timestamptz NOT NULL DEFAULT now()
+    stored_at       timestamptz NOT NULL DEFAULT now()  -- the storing transaction's time
 );
 -- One index serves both duplicate suppression (same device, seq and time is one reading) and
 -- the common query "this household between t0 and t1". NULL seq (a last-will) never conflicts.
