@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import paho.mqtt.client as mqtt
+import psutil
 import psycopg
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -66,9 +67,9 @@ def run(
         db = _fresh_database(ep.database_url, "anbu_bench", households)
         protocol = detect_protocol(parse_url(ep.mqtt_url))
         total = messages * batch
-        broker_s = _broker_only(ep.mqtt_url, protocol, messages, batch, households)
+        broker_s, counter_cpu_s = _broker_only(ep.mqtt_url, protocol, messages, batch, households)
         copy_s = _copy_only(db, messages, batch, households)
-        ingest_s, latencies = _pipeline(
+        ingest_s, latencies, worker_cpu_s = _pipeline(
             db, ep.mqtt_url, protocol, messages, batch, households, workers
         )
         with connect(db) as conn:
@@ -88,6 +89,10 @@ def run(
         "copy_only_per_s": round(total / copy_s),
         "ratio_vs_ceiling": round(rate / ceiling, 3),
         "p50_commit_ms": round(float(np.percentile(latencies, 50)) * 1000, 1),
+        # CPU the ingest workers spent per reading: robust to other load on the machine
+        # CPU of the paho subscriber that only counts, per message: paho's own floor
+        "broker_only_cpu_us_per_message": round(counter_cpu_s / messages * 1e6, 1),
+        "worker_cpu_us_per_reading": round(worker_cpu_s / total * 1e6, 1),
         # from the reading's timestamp (set when published) to its storing transaction
         "p99_commit_ms": round(float(np.percentile(latencies, 99)) * 1000, 1),
     }
@@ -134,7 +139,9 @@ def _publish(
     return proc, float(line.split()[1])
 
 
-def _broker_only(url: str, protocol: Protocol, messages: int, batch: int, households: int) -> float:
+def _broker_only(
+    url: str, protocol: Protocol, messages: int, batch: int, households: int
+) -> tuple[float, float]:
     addr = parse_url(url)
     client = make_client(addr, f"anbu-bench-count-{os.getpid()}", protocol)
     got = 0
@@ -158,14 +165,16 @@ def _broker_only(url: str, protocol: Protocol, messages: int, batch: int, househ
     client.subscribe(SUBSCRIPTION, qos=1)
     client.loop_start()
     ready.wait(10)
+    cpu0 = _cpu_s(os.getpid())
     proc, start = _publish(url, protocol, messages, batch, households)
     finished = done.wait(600)
+    cpu = _cpu_s(os.getpid()) - cpu0
     proc.wait(60)
     client.disconnect()
     client.loop_stop()
     if not finished:
         raise RuntimeError(f"broker-only: {got} of {messages} messages arrived (broker dropped?)")
-    return last[0] - start
+    return last[0] - start, cpu
 
 
 def _copy_only(db: str, messages: int, batch: int, households: int) -> float:
@@ -193,11 +202,12 @@ def _copy_only(db: str, messages: int, batch: int, households: int) -> float:
 def _pipeline(
     db: str, url: str, protocol: Protocol, messages: int, batch: int, households: int,
     workers: int,
-) -> tuple[float, np.ndarray]:
+) -> tuple[float, np.ndarray, float]:
     """N `anbu ingest` processes in one shared-subscription group; time until all committed."""
     total = messages * batch
     tag = f"bench{os.getpid()}"
     procs = [_worker(db, url, f"anbu-{tag}-{i}", tag) for i in range(workers)]
+    cpu0 = sum(_cpu_s(p.pid) for p in procs)
     try:
         proc, start = _publish(url, protocol, messages, batch, households)
         end = time.monotonic() + 900
@@ -216,12 +226,19 @@ def _pipeline(
                 "SELECT extract(epoch FROM stored_at - time) FROM readings").fetchall()
             row = conn.execute("SELECT extract(epoch FROM max(stored_at)) FROM readings").fetchone()
             done_at = float(row[0]) if row else time.time()
+        cpu_s = sum(_cpu_s(p.pid) for p in procs) - cpu0
     finally:
         for p in procs:
             p.terminate()
         for p in procs:
             p.wait(30)
-    return done_at - start, np.array([float(r[0]) for r in lat])
+    return done_at - start, np.array([float(r[0]) for r in lat]), cpu_s
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds a process has used: a measure that other load on the machine does not skew."""
+    t = psutil.Process(pid).cpu_times()
+    return float(t.user + t.system)
 
 
 def _count(conn: psycopg.Connection[Any]) -> int:

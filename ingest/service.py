@@ -54,6 +54,8 @@ class Ingester:
             cfg.queue_max,
         )
 
+        self.writer.acknowledge = self.subscriber.acknowledge
+
     @property
     def stats(self) -> WriterStats:
         return self.writer.stats

@@ -31,7 +31,8 @@ class Item:
     """One MQTT message after decoding, with what is needed to acknowledge it."""
 
     decoded: Decoded
-    ack: Callable[[], None] | None = None
+    #: (connection generation, MQTT packet id) for a QoS 1 message; None needs no ack
+    ack: tuple[int, int] | None = None
 
 
 @dataclass(slots=True)
@@ -54,6 +55,8 @@ class BatchWriter:
     unknown_devices: Literal["register", "reject"] = "register"
     #: called after each commit with the batch's readings (detectors observe them here)
     on_commit: Callable[[Sequence[Reading]], None] | None = None
+    #: acknowledges a committed batch's messages to the broker
+    acknowledge: Callable[[list[tuple[int, int]]], None] | None = None
     stats: WriterStats = field(default_factory=WriterStats)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -77,9 +80,8 @@ class BatchWriter:
                     break
                 continue
             conn = self._commit(conn, batch)
-            for it in batch:
-                if it.ack is not None:
-                    it.ack()
+            if self.acknowledge is not None:
+                self.acknowledge([it.ack for it in batch if it.ack is not None])
         conn.close()
 
     def _collect(self) -> list[Item]:

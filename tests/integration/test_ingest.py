@@ -258,3 +258,53 @@ def test_gateway_last_will_marks_gateway_offline(database_url: str, mqtt_url: st
         )
         == 1
     )
+
+
+def test_committed_messages_are_acknowledged_so_the_session_holds_nothing(
+    database_url: str, durable_mqtt_url: str
+) -> None:
+    """If acks did not reach the broker, duplicates would hide it: the broker would redeliver
+    every message to the session and the unique index would drop them. So look at the session."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    from anbu.mqtt import make_client
+
+    seed_households(database_url, HOUSEHOLDS)
+    tag = uuid.uuid4().hex[:8]
+    cid = f"anbu-acks-{tag}"
+    cfg = IngestConfig(
+        database_url,
+        parse_url(durable_mqtt_url),
+        client_id=cid,
+        share_group="",
+        session_expiry_s=300,
+        batch_ms=20,
+    )
+    ing = Ingester(cfg)
+    ing.start()
+    publish(durable_mqtt_url, readings(2_000))
+    assert wait_for(lambda: ing.stats.messages >= 2_000, 60)
+    time.sleep(0.5)  # let the last acks leave
+    ing.stop()
+    assert count(database_url, "SELECT count(*) FROM readings") == 2_000
+
+    redelivered = []
+    probe = make_client(
+        parse_url(durable_mqtt_url), cid, ing.protocol, manual_ack=True, clean=False
+    )
+    probe.on_message = lambda c, u, m: redelivered.append(m.mid)
+    present: list[bool] = []
+    probe.on_connect = lambda c, u, f, rc, p=None: present.append(f.session_present)
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 0
+    addr = parse_url(durable_mqtt_url)
+    probe.connect(addr.host, addr.port, clean_start=False, properties=props)
+    probe.loop_start()
+    time.sleep(2)
+    probe.disconnect()
+    probe.loop_stop()
+    assert present == [True], "the persistent session should still be there"
+    assert redelivered == [], f"{len(redelivered)} committed messages were never acknowledged"
+    assert isinstance(probe, mqtt.Client)
