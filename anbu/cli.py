@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import typer
 
 app = typer.Typer(
@@ -26,11 +28,15 @@ def _register() -> None:
 
     commands.register(app, db_app, bench_app)
     ingest_commands.register(app, bench_app)
-    try:
-        from simulators import commands as sim_commands  # type: ignore[import-not-found,attr-defined,unused-ignore]
-    except ImportError:  # pragma: no cover - during bootstrap only
-        return
-    sim_commands.register(app, bench_app, import_app)
+    # Packages still being built register themselves once they have commands.
+    for name in ("simulators", "detectors", "alerts", "dashboard"):
+        try:
+            module = importlib.import_module(f"{name}.commands")
+        except ModuleNotFoundError as e:
+            if e.name != f"{name}.commands":
+                raise
+            continue
+        module.register(app=app, bench_app=bench_app, import_app=import_app)
 
 
 def main() -> None:
