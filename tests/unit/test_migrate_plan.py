@@ -3,10 +3,13 @@ from __future__ import annotations
 from anbu.storage.migrate import load_migrations, plan
 
 
-def test_migrations_are_numbered_without_gaps_and_each_variant_pairs_up() -> None:
+def test_each_version_is_one_migration_or_one_plain_timescale_pair() -> None:
+    # Two files with one version would both claim it in schema_migrations; a gap is harmless
+    # (work in parallel may leave one for a while).
     ms = load_migrations()
     versions = sorted({m.version for m in ms})
-    assert versions == list(range(1, len(versions) + 1))
+    assert versions[0] == 1
+    assert len(ms) == len({(m.version, m.variant) for m in ms})
     for v in versions:
         variants = {m.variant for m in ms if m.version == v}
         assert variants in ({"all"}, {"plain", "timescale"}), (v, variants)
