@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import smtplib
+import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from anbu.storage.alerts import OutboxRow
 
@@ -44,37 +45,61 @@ def sign(secret: bytes, timestamp: str, body: bytes) -> str:
     return f"sha256={mac}"
 
 
-@dataclass(frozen=True, slots=True)
 class WebhookNotifier:
-    """JSON POST, signed, with the idempotency key: for SMS/KakaoTalk gateways and others."""
+    """JSON POST, signed, with the idempotency key: for SMS/KakaoTalk gateways and others.
 
-    secret: bytes
-    timeout_s: float = 5.0
+    Keeps one HTTP/1.1 connection per sending thread and host, reopened after any error.
+    """
+
+    def __init__(self, secret: bytes, timeout_s: float = 5.0) -> None:
+        self.secret = secret
+        self.timeout_s = timeout_s
+        self._local = threading.local()
 
     def send(self, row: OutboxRow) -> None:
         body = json.dumps(row.payload, ensure_ascii=False, sort_keys=True).encode()
         ts = str(int(time.time()))
-        req = urllib.request.Request(
-            row.address,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json; charset=utf-8",
-                "Idempotency-Key": row.idempotency_key,
-                "X-Anbu-Timestamp": ts,
-                "X-Anbu-Signature": sign(self.secret, ts, body),
-                "User-Agent": "anbu-alerts",
-            },
-        )
+        u = urlsplit(row.address)
+        if u.scheme not in ("http", "https") or not u.hostname:
+            raise Permanent(f"not an http(s) URL: {row.address!r}")
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Idempotency-Key": row.idempotency_key,
+            "X-Anbu-Timestamp": ts,
+            "X-Anbu-Signature": sign(self.secret, ts, body),
+            "User-Agent": "anbu-alerts",
+        }
+        path = (u.path or "/") + (f"?{u.query}" if u.query else "")
+        conn = self._connection(u.scheme, u.netloc)
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
-                resp.read()
-        except urllib.error.HTTPError as e:
-            if e.code in (408, 425, 429) or e.code >= 500:
-                raise Retryable(f"HTTP {e.code}") from e
-            raise Permanent(f"HTTP {e.code}") from e
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
-            raise Retryable(str(e)) from e
+            conn.request("POST", path, body=body, headers=headers)
+            resp = conn.getresponse()
+            resp.read()
+        except (OSError, http.client.HTTPException) as e:
+            self._drop(u.scheme, u.netloc)
+            raise Retryable(f"{type(e).__name__}: {e}") from e
+        if resp.will_close:
+            self._drop(u.scheme, u.netloc)
+        if resp.status in (408, 425, 429) or resp.status >= 500:
+            raise Retryable(f"HTTP {resp.status}")
+        if resp.status >= 300:
+            raise Permanent(f"HTTP {resp.status}")
+
+    def _connection(self, scheme: str, netloc: str) -> http.client.HTTPConnection:
+        pool: dict[tuple[str, str], http.client.HTTPConnection] = self._local.__dict__.setdefault(
+            "pool", {}
+        )
+        conn = pool.get((scheme, netloc))
+        if conn is None:
+            cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+            conn = cls(netloc, timeout=self.timeout_s)
+            pool[(scheme, netloc)] = conn
+        return conn
+
+    def _drop(self, scheme: str, netloc: str) -> None:
+        conn = self._local.__dict__.get("pool", {}).pop((scheme, netloc), None)
+        if conn is not None:
+            conn.close()
 
 
 @dataclass(frozen=True, slots=True)

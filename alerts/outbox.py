@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Backoff:
-    first: timedelta = timedelta(seconds=5)
+    first: timedelta = timedelta(seconds=2)
     factor: float = 2.0
     most: timedelta = timedelta(minutes=5)
     #: after this long without success a delivery fails for good (and is shown on the board)
@@ -35,21 +36,40 @@ class Backoff:
         return min(self.most, self.first * (self.factor ** max(attempts - 1, 0)))
 
 
+@dataclass(frozen=True, slots=True)
+class _Result:
+    row: store.OutboxRow
+    error: str | None
+    give_up: bool
+    ms: float
+
+
 @dataclass(slots=True)
 class OutboxWorker:
     notifiers: Mapping[str, Notifier]
     backoff: Backoff = Backoff()
+    #: deliveries sent at once (they wait on the network, not on the CPU)
+    concurrency: int = 16
+    _pool: ThreadPoolExecutor | None = None
 
-    def run_once(self, conn: psycopg.Connection[Any], now: datetime, limit: int = 100) -> int:
-        """Send what is due at `now`; returns the number delivered."""
-        sent = 0
+    def run_once(self, conn: psycopg.Connection[Any], now: datetime, limit: int = 0) -> int:
+        """Send what is due at `now` (one claim); returns the number delivered."""
         with conn.transaction():
-            rows = store.claim_due(conn, now, limit)
-            for row in rows:
-                sent += self._send(conn, row, now)
-        return sent
+            rows = store.claim_due(conn, now, limit or self.concurrency * 4)
+            if len(rows) > 1 and self.concurrency > 1:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(self.concurrency, "anbu-deliver")
+                results = list(self._pool.map(self._send, rows))
+            else:
+                results = [self._send(r) for r in rows]
+            store.record_attempts(conn, now, [self._attempt(r, now) for r in results])
+        return sum(1 for r in results if r.error is None)
 
-    def _send(self, conn: psycopg.Connection[Any], row: store.OutboxRow, now: datetime) -> int:
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def _send(self, row: store.OutboxRow) -> _Result:
         notifier = self.notifiers.get(row.channel)
         t0 = time.perf_counter()
         error: str | None = None
@@ -62,17 +82,15 @@ class OutboxWorker:
             error = f"retryable: {e}"
         except Permanent as e:
             error, give_up = f"permanent: {e}", True
-        ms = (time.perf_counter() - t0) * 1000
-        attempts = row.attempts + 1
-        created = now - self.backoff.delay(attempts)  # conservative when age is unknown
-        give_up = give_up or (
-            error is not None and attempts > 1 and now - created >= self.backoff.give_up_after
+        return _Result(row, error, give_up, (time.perf_counter() - t0) * 1000)
+
+    def _attempt(self, res: _Result, now: datetime) -> store.Attempt:
+        row = res.row
+        if res.error is None:
+            return store.Attempt(row, True, None, res.ms, None)
+        log.warning(
+            "delivery %s (%s to %s) failed: %s", row.id, row.channel, row.address, res.error
         )
-        store.record_attempt(
-            conn, row, now, error is None, error, ms, now + self.backoff.delay(attempts), give_up
-        )
-        if error:
-            log.warning(
-                "delivery %s (%s to %s) failed: %s", row.id, row.channel, row.address, error
-            )
-        return 1 if error is None else 0
+        give_up = res.give_up or now - row.created_at >= self.backoff.give_up_after
+        retry_at = None if give_up else now + self.backoff.delay(row.attempts + 1)
+        return store.Attempt(row, False, res.error, res.ms, retry_at)

@@ -30,8 +30,7 @@ from anbu.contract import SUBSCRIPTION
 from anbu.domain import Reading
 from anbu.mqtt import Protocol, detect_protocol, make_client, parse_url
 from anbu.storage import readings as store
-from anbu.storage.db import connect, with_database
-from anbu.storage.migrate import migrate
+from anbu.storage.db import connect, recreate_database
 from anbu.storage.registry import DistrictRow, HouseholdRow, upsert_districts, upsert_households
 from ingest import bench_publisher as pub
 from ingest.decode import decode
@@ -99,12 +98,8 @@ def run(
 
 
 def _fresh_database(url: str, name: str, households: int) -> str:
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
-    db = with_database(url, name)
+    db = recreate_database(url, name)
     with connect(db) as conn:
-        migrate(conn)
         upsert_districts(conn, [DistrictRow("bench", "벤치", "bench")])
         upsert_households(
             conn,
@@ -200,7 +195,12 @@ def _copy_only(db: str, messages: int, batch: int, households: int) -> float:
 
 
 def _pipeline(
-    db: str, url: str, protocol: Protocol, messages: int, batch: int, households: int,
+    db: str,
+    url: str,
+    protocol: Protocol,
+    messages: int,
+    batch: int,
+    households: int,
     workers: int,
 ) -> tuple[float, np.ndarray, float]:
     """N `anbu ingest` processes in one shared-subscription group; time until all committed."""
@@ -223,7 +223,8 @@ def _pipeline(
             if n < total:
                 raise RuntimeError(f"pipeline: {n} of {total} readings committed")
             lat = conn.execute(
-                "SELECT extract(epoch FROM stored_at - time) FROM readings").fetchall()
+                "SELECT extract(epoch FROM stored_at - time) FROM readings"
+            ).fetchall()
             row = conn.execute("SELECT extract(epoch FROM max(stored_at)) FROM readings").fetchone()
             done_at = float(row[0]) if row else time.time()
         cpu_s = sum(_cpu_s(p.pid) for p in procs) - cpu0
@@ -249,11 +250,22 @@ def _count(conn: psycopg.Connection[Any]) -> int:
 
 def _worker(db: str, url: str, client_id: str, group: str) -> subprocess.Popen[str]:
     """Start `anbu ingest` and return once it has subscribed."""
-    env = {**os.environ, "ANBU_DATABASE_URL": db, "ANBU_MQTT_URL": url,
-           "ANBU_MQTT_CLIENT_ID": client_id, "ANBU_MQTT_SHARE_GROUP": group,
-           "ANBU_MQTT_SESSION_EXPIRY_S": "0", "ANBU_LOG_LEVEL": "INFO"}
-    p = subprocess.Popen([sys.executable, "-m", "anbu", "ingest"], env=env,
-                         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    env = {
+        **os.environ,
+        "ANBU_DATABASE_URL": db,
+        "ANBU_MQTT_URL": url,
+        "ANBU_MQTT_CLIENT_ID": client_id,
+        "ANBU_MQTT_SHARE_GROUP": group,
+        "ANBU_MQTT_SESSION_EXPIRY_S": "0",
+        "ANBU_LOG_LEVEL": "INFO",
+    }
+    p = subprocess.Popen(
+        [sys.executable, "-m", "anbu", "ingest"],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
     assert p.stderr is not None
     for line in p.stderr:
         if "subscribed to" in line:

@@ -51,7 +51,5 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         """Readings/s from a separate publisher process to committed rows, against ceilings."""
         from ingest.bench import run
 
-        result = run(
-            messages, batch, households, database_url or None, mqtt_url or None, workers
-        )
+        result = run(messages, batch, households, database_url or None, mqtt_url or None, workers)
         typer.echo(json.dumps(result) if json_out else json.dumps(result, indent=2))

@@ -170,4 +170,3 @@ MODELS: dict[Kind, type[_Base]] = {
 
 #: fields that become columns of the reading, not part of its `data`.
 ENVELOPE = frozenset({"ts", "seq", "device", "kind"})
-

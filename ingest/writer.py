@@ -119,9 +119,7 @@ class BatchWriter:
                 time.sleep(delay)
                 delay = min(delay * 2, 10.0)
 
-    def _commit(
-        self, conn: psycopg.Connection[Any], batch: list[Item]
-    ) -> psycopg.Connection[Any]:
+    def _commit(self, conn: psycopg.Connection[Any], batch: list[Item]) -> psycopg.Connection[Any]:
         readings = [r for it in batch for r in it.decoded.readings]
         dead = [d for it in batch for d in it.decoded.dead]
         while True:

@@ -228,6 +228,8 @@ def enqueue(
         " ON CONFLICT (idempotency_key) DO NOTHING",
         (alert_id, channel, recipient, address, Jsonb(payload), key, now, now),
     )
+    # wakes the outbox workers when this transaction commits (collapsed to one per transaction)
+    conn.execute("NOTIFY anbu_outbox")
 
 
 def claim_due(conn: psycopg.Connection[Any], now: datetime, limit: int = 100) -> list[OutboxRow]:
@@ -242,38 +244,46 @@ def claim_due(conn: psycopg.Connection[Any], now: datetime, limit: int = 100) ->
     return [OutboxRow(*r) for r in rows]
 
 
-def record_attempt(
-    conn: psycopg.Connection[Any],
-    row: OutboxRow,
-    at: datetime,
-    ok: bool,
-    error: str | None,
-    duration_ms: float,
-    next_attempt_at: datetime | None,
-    give_up: bool,
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    row: OutboxRow
+    ok: bool
+    error: str | None
+    duration_ms: float
+    #: for a failure: when to try again, or None to give up
+    retry_at: datetime | None
+
+
+def record_attempts(
+    conn: psycopg.Connection[Any], at: datetime, attempts: Sequence[Attempt]
 ) -> None:
-    conn.execute(
-        "INSERT INTO delivery_attempts (outbox_id, at, ok, error, duration_ms)"
-        " VALUES (%s, %s, %s, %s, %s)",
-        (row.id, at, ok, error, duration_ms),
-    )
-    if ok:
-        conn.execute(
-            "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = %s,"
-            " last_error = NULL WHERE id = %s",
-            (at, row.id),
+    """Record delivery attempts and move their outbox rows on, in two statements."""
+    if not attempts:
+        return
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO delivery_attempts (outbox_id, at, ok, error, duration_ms)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            [(a.row.id, at, a.ok, a.error, a.duration_ms) for a in attempts],
         )
-    elif give_up:
-        conn.execute(
-            "UPDATE outbox SET status = 'failed', attempts = attempts + 1,"
-            " last_error = %s WHERE id = %s",
-            (error, row.id),
-        )
-    else:
-        conn.execute(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = %s,"
-            " next_attempt_at = %s WHERE id = %s",
-            (error, next_attempt_at, row.id),
+        cur.execute(
+            """UPDATE outbox o SET
+                   attempts = o.attempts + 1,
+                   status = CASE WHEN u.ok THEN 'sent'
+                                 WHEN u.retry_at IS NULL THEN 'failed' ELSE 'pending' END,
+                   sent_at = CASE WHEN u.ok THEN %s ELSE NULL END,
+                   last_error = u.error,
+                   next_attempt_at = coalesce(u.retry_at, o.next_attempt_at)
+               FROM unnest(%s::bigint[], %s::boolean[], %s::text[], %s::timestamptz[])
+                    AS u(id, ok, error, retry_at)
+               WHERE o.id = u.id""",
+            (
+                at,
+                [a.row.id for a in attempts],
+                [a.ok for a in attempts],
+                [a.error for a in attempts],
+                [a.retry_at for a in attempts],
+            ),
         )
 
 

@@ -212,3 +212,15 @@ def test_crash_after_commit_before_delivery_delivers_exactly_once(database_url: 
         worker.run_once(conn, MON_10 + 2 * M)
         assert len(hook.received) == 1 and len(set(hook.keys())) == 1
         assert len(mail.messages) == 1
+
+
+def test_a_committed_delivery_wakes_the_deliverer(database_url: str) -> None:
+    svc = AlertService(default_policy(ask_first=False))
+    with (
+        district(database_url) as (conn, _hook, _mail, _worker),
+        connect(database_url, autocommit=True) as listen,
+    ):
+        listen.execute("LISTEN anbu_outbox")
+        svc.handle(conn, collapse(MON_10))
+        woke = [n.channel for n in listen.notifies(timeout=2.0, stop_after=1)]
+    assert woke == ["anbu_outbox"]
