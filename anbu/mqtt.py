@@ -6,6 +6,7 @@ broker speaks MQTT 5 (mosquitto, EMQX, HiveMQ) or only 3.1.1 (amqtt).
 
 from __future__ import annotations
 
+import json
 import socket
 import ssl
 import threading
@@ -137,3 +138,26 @@ def detect_protocol(addr: BrokerAddress, timeout: float = 5.0) -> Protocol:
         client.disconnect()
         client.loop_stop()
     return "5" if result and result[0] else "3.1.1"
+
+
+class JsonPublisher:
+    """Publishes JSON with QoS 1 and waits for the broker's acknowledgement (alert channels)."""
+
+    def __init__(self, addr: BrokerAddress, client_id: str, timeout_s: float = 10.0) -> None:
+        self._timeout = timeout_s
+        self._client = make_client(addr, client_id, detect_protocol(addr))
+        self._client.connect_async(addr.host, addr.port, keepalive=30)
+        self._client.loop_start()
+
+    def publish_json(self, topic: str, payload: dict[str, Any]) -> None:
+        info = self._client.publish(topic, json.dumps(payload, ensure_ascii=False), qos=1)
+        try:
+            info.wait_for_publish(self._timeout)
+        except (RuntimeError, ValueError) as e:  # not connected, or the queue refused it
+            raise ConnectionError(f"MQTT publish to {topic} failed: {e}") from e
+        if not info.is_published():
+            raise TimeoutError(f"MQTT publish to {topic} not acknowledged in {self._timeout}s")
+
+    def close(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()

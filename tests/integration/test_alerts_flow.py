@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -224,3 +225,57 @@ def test_a_committed_delivery_wakes_the_deliverer(database_url: str) -> None:
         svc.handle(conn, collapse(MON_10))
         woke = [n.channel for n in listen.notifies(timeout=2.0, stop_after=1)]
     assert woke == ["anbu_outbox"]
+
+
+def test_ask_first_sends_a_checkin_to_the_home_and_the_residents_answer_resolves_it(
+    database_url: str, mqtt_url: str
+) -> None:
+    import threading
+
+    import paho.mqtt.client as mqtt
+
+    from alerts.channels import MqttNotifier
+    from anbu.mqtt import JsonPublisher, detect_protocol, make_client, parse_url
+
+    addr = parse_url(mqtt_url)
+    got: list[dict[str, object]] = []
+    ready = threading.Event()
+    sub = make_client(addr, f"anbu-test-home-{os.getpid()}", detect_protocol(addr))
+    sub.on_message = lambda c, u, m: got.append(json.loads(m.payload))
+    sub.on_subscribe = lambda *a: ready.set()
+    sub.on_connect = lambda c, *a: c.subscribe("anbu/v1/hh-1/gw-1/command", qos=1)
+    sub.connect(addr.host, addr.port)
+    sub.loop_start()
+    assert ready.wait(10)
+    pub = JsonPublisher(addr, f"anbu-test-alerts-{os.getpid()}")
+    svc = AlertService(default_policy(ask_first=True))
+    try:
+        with district(database_url) as (conn, hook, _mail, _w):
+            conn.execute(
+                "INSERT INTO device_status (household_id, device_id, online, role,"
+                " status_at) VALUES ('hh-1', 'gw-1', true, 'gateway', %s)",
+                (MON_10,),
+            )
+            conn.commit()
+            worker = OutboxWorker({"device": MqttNotifier(pub), "webhook": WebhookNotifier(SECRET)})
+            svc.handle(conn, collapse(MON_10))
+            assert worker.run_once(conn, MON_10) == 1
+            deadline = time.monotonic() + 10
+            while not got and time.monotonic() < deadline:
+                time.sleep(0.05)
+            [cmd] = got
+            assert cmd["command"] == "checkin" and cmd["idempotency_key"]
+            assert hook.received == []  # staff are not told while the resident may answer
+            # the resident presses "I'm OK" within the ask-first window
+            [answered] = svc.signs_of_life(
+                conn, "hh-1", MON_10 + 3 * M, "button ok", resident_answered=True
+            )
+            assert answered.outcome is Outcome.RESIDENT_ANSWERED
+            assert svc.tick(conn, MON_10 + 20 * M) == 0
+            worker.run_once(conn, MON_10 + 20 * M)
+            assert hook.received == []
+    finally:
+        pub.close()
+        sub.disconnect()
+        sub.loop_stop()
+        assert isinstance(sub, mqtt.Client)
