@@ -33,7 +33,7 @@ def _register() -> None:
         try:
             module = importlib.import_module(f"{name}.commands")
         except ModuleNotFoundError as e:
-            if e.name != f"{name}.commands":
+            if e.name not in (name, f"{name}.commands"):
                 raise
             continue
         module.register(app=app, bench_app=bench_app, import_app=import_app)
