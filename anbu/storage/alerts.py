@@ -292,3 +292,49 @@ def next_outbox_at(conn: psycopg.Connection[Any]) -> datetime | None:
         "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'"
     ).fetchone()
     return row[0] if row else None
+
+
+def list_in_scope(
+    conn: psycopg.Connection[Any],
+    scope: dict[str, Any],
+    *,
+    state: str | None = None,
+    severity: str | None = None,
+    household_id: str | None = None,
+    active_only: bool = True,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
+    """Alerts of households the staff member may see, most severe and oldest first."""
+    from anbu.storage.accounts import SCOPE
+
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            f"""SELECT a.id, a.household_id, h.display_name, h.dong, a.kind, a.severity,
+                       a.state, a.opened_at, a.updated_at, a.explanation, a.escalation_step,
+                       a.acknowledged_by, a.acknowledged_at, a.outcome, a.suppressed_by
+                FROM alerts a JOIN households h ON h.id = a.household_id
+                WHERE {SCOPE}
+                  AND (NOT %(active)s OR a.state <> 'resolved')
+                  AND (%(state)s::text IS NULL OR a.state = %(state)s)
+                  AND (%(sev)s::text IS NULL OR a.severity = %(sev)s)
+                  AND (%(hid)s::text IS NULL OR a.household_id = %(hid)s)
+                ORDER BY CASE a.severity WHEN 'danger' THEN 0 WHEN 'alarm' THEN 1 ELSE 2 END,
+                         a.opened_at
+                LIMIT %(limit)s""",
+            {
+                **scope,
+                "active": active_only,
+                "state": state,
+                "sev": severity,
+                "hid": household_id,
+                "limit": limit,
+            },
+        ).fetchall()
+
+
+def handoff(conn: psycopg.Connection[Any], alert_id: int, staff_id: str, by: str) -> None:
+    conn.execute(
+        "INSERT INTO alert_handoffs (alert_id, staff_id, handed_by) VALUES (%s, %s, %s)"
+        " ON CONFLICT DO NOTHING",
+        (alert_id, staff_id, by),
+    )

@@ -1,0 +1,341 @@
+"""The JSON API: login, alerts (list, acknowledge, resolve, notes, hand-off), households, away mode.
+
+Every household and alert is checked against the caller's scope; outside it the answer is 404,
+so nobody learns which households exist. Every view of a household's data and every action on
+an alert is written to the access log. Bad input is a 4xx with a message, never a 500.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
+
+from alerts.model import Outcome, TransitionError
+from anbu.storage import accounts
+from anbu.storage import alerts as alert_store
+from dashboard.auth import COOKIE, SESSION_TTL, Conn, Staff, new_tokens, require, verify
+
+router = APIRouter(prefix="/api")
+
+SeverityName = Literal["caution", "alarm", "danger"]
+StateName = Literal["open", "acknowledged", "resolved"]
+StaffOutcome = Literal[
+    "resident_fine",
+    "resident_helped",
+    "hospitalised",
+    "found_deceased",
+    "false_alarm_sensor",
+    "false_alarm_away",
+    "other",
+]
+
+
+class Login(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class Resolve(BaseModel):
+    outcome: StaffOutcome
+    note: str = Field(default="", max_length=4000)
+
+
+class Note(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class Handoff(BaseModel):
+    staff_id: str = Field(min_length=1, max_length=64)
+
+
+class Away(BaseModel):
+    reason: Literal["away", "hospital", "visit", "maintenance"]
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime | None = None
+    note: str = Field(default="", max_length=1000)
+
+    @model_validator(mode="after")
+    def _order(self) -> Away:
+        if self.ends_at is not None and self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+def _ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+@router.post("/login")
+def login(body: Login, request: Request, response: Response, conn: Conn) -> dict[str, Any]:
+    found = accounts.staff_by_username(conn, body.username)
+    if not verify(found[1] if found else None, body.password) or found is None:
+        raise HTTPException(401, "wrong username or password")
+    staff = found[0]
+    token, csrf = new_tokens()
+    now = request.app.state.clock.now()
+    accounts.create_session(
+        conn,
+        token,
+        staff.id,
+        csrf,
+        now + SESSION_TTL,
+        _ip(request),
+        request.headers.get("user-agent", ""),
+    )
+    accounts.log_access(conn, staff.id, "login", request.url.path, _ip(request))
+    conn.commit()
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(SESSION_TTL.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.secure_cookies,
+    )
+    return {"staff": _staff(staff), "csrf_token": csrf}
+
+
+@router.post("/logout", status_code=204)
+def logout(request: Request, response: Response, conn: Conn, staff: Staff) -> None:
+    accounts.end_session(conn, request.cookies.get(COOKIE, ""))
+    conn.commit()
+    response.delete_cookie(COOKIE)
+
+
+@router.get("/me")
+def me(request: Request, staff: Staff) -> dict[str, Any]:
+    return {"staff": _staff(staff), "csrf_token": request.state.csrf}
+
+
+@router.get("/alerts")
+def list_alerts(
+    request: Request,
+    conn: Conn,
+    staff: Staff,
+    state: StateName | None = None,
+    severity: SeverityName | None = None,
+    household: Annotated[str | None, Query(max_length=64)] = None,
+    include_resolved: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> dict[str, Any]:
+    rows = alert_store.list_in_scope(
+        conn,
+        accounts.scope_params(staff),
+        state=state,
+        severity=severity,
+        household_id=household,
+        active_only=not include_resolved,
+        limit=limit,
+    )
+    accounts.log_access(
+        conn, staff.id, "list_alerts", str(request.url.path), _ip(request), household_id=household
+    )
+    conn.commit()
+    return {"alerts": rows}
+
+
+@router.get("/alerts/{alert_id}")
+def get_alert(alert_id: int, request: Request, conn: Conn, staff: Staff) -> dict[str, Any]:
+    a = _alert_in_scope(conn, staff, alert_id)
+    accounts.log_access(
+        conn, staff.id, "view_alert", request.url.path, _ip(request), a.household_id, alert_id
+    )
+    conn.commit()
+    return {"alert": _alert(a), "events": alert_store.events(conn, alert_id)}
+
+
+@router.post("/alerts/{alert_id}/acknowledge")
+def acknowledge(alert_id: int, request: Request, conn: Conn, staff: Staff) -> dict[str, Any]:
+    _alert_in_scope(conn, staff, alert_id)
+    return _act(
+        request,
+        conn,
+        staff,
+        alert_id,
+        "acknowledge",
+        lambda svc, now: svc.acknowledge(conn, alert_id, staff.id, now),
+    )
+
+
+@router.post("/alerts/{alert_id}/resolve")
+def resolve(
+    alert_id: int, body: Resolve, request: Request, conn: Conn, staff: Staff
+) -> dict[str, Any]:
+    _alert_in_scope(conn, staff, alert_id)
+    return _act(
+        request,
+        conn,
+        staff,
+        alert_id,
+        "resolve",
+        lambda svc, now: svc.resolve(
+            conn, alert_id, staff.id, now, Outcome(body.outcome), body.note
+        ),
+    )
+
+
+@router.post("/alerts/{alert_id}/notes")
+def note(alert_id: int, body: Note, request: Request, conn: Conn, staff: Staff) -> dict[str, Any]:
+    _alert_in_scope(conn, staff, alert_id)
+    return _act(
+        request,
+        conn,
+        staff,
+        alert_id,
+        "note",
+        lambda svc, now: svc.note(conn, alert_id, staff.id, now, body.text),
+    )
+
+
+@router.post(
+    "/alerts/{alert_id}/handoff",
+    status_code=204,
+    dependencies=[require("admin", "monitoring", "team_lead", "planner")],
+)
+def handoff(alert_id: int, body: Handoff, request: Request, conn: Conn, staff: Staff) -> None:
+    a = _alert_in_scope(conn, staff, alert_id)
+    row = conn.execute(
+        "SELECT role FROM staff WHERE id = %s AND active", (body.staff_id,)
+    ).fetchone()
+    if row is None:
+        raise HTTPException(422, f"no active staff member {body.staff_id!r}")
+    alert_store.handoff(conn, alert_id, body.staff_id, staff.id)
+    accounts.log_access(
+        conn, staff.id, "handoff", request.url.path, _ip(request), a.household_id, alert_id
+    )
+    conn.commit()
+
+
+@router.get("/households/{household_id}")
+def household(household_id: str, request: Request, conn: Conn, staff: Staff) -> dict[str, Any]:
+    _household_in_scope(conn, staff, household_id)
+    from psycopg.rows import dict_row
+
+    with conn.cursor(row_factory=dict_row) as cur:
+        h = cur.execute(
+            "SELECT id, district_id, dong, display_name, address, phone, birth_year, risk_level,"
+            " consent_monitoring, consent_emergency_share, monitoring_profile"
+            " FROM households WHERE id = %s",
+            (household_id,),
+        ).fetchone()
+        planners = cur.execute(
+            "SELECT a.role, s.id, s.display_name, s.phone FROM assignments a"
+            " JOIN staff s ON s.id = a.staff_id WHERE a.household_id = %s"
+            " AND a.ended_at IS NULL ORDER BY a.role DESC",
+            (household_id,),
+        ).fetchall()
+        away = cur.execute(
+            "SELECT id, reason, starts_at, ends_at, note, created_by FROM suppressions"
+            " WHERE household_id = %s AND (ends_at IS NULL OR ends_at > now())"
+            " ORDER BY starts_at",
+            (household_id,),
+        ).fetchall()
+    accounts.log_access(
+        conn, staff.id, "view_household", request.url.path, _ip(request), household_id
+    )
+    conn.commit()
+    return {"household": h, "planners": planners, "away": away}
+
+
+@router.post(
+    "/households/{household_id}/away",
+    status_code=201,
+    dependencies=[require("admin", "monitoring", "team_lead", "planner")],
+)
+def set_away(
+    household_id: str, body: Away, request: Request, conn: Conn, staff: Staff
+) -> dict[str, Any]:
+    _household_in_scope(conn, staff, household_id)
+    row = conn.execute(
+        "INSERT INTO suppressions (household_id, reason, starts_at, ends_at, note, created_by)"
+        " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+        (household_id, body.reason, body.starts_at, body.ends_at, body.note, staff.id),
+    ).fetchone()
+    accounts.log_access(conn, staff.id, "set_away", request.url.path, _ip(request), household_id)
+    conn.commit()
+    assert row is not None
+    return {"id": row[0]}
+
+
+@router.post(
+    "/households/{household_id}/away/{away_id}/end",
+    status_code=204,
+    dependencies=[require("admin", "monitoring", "team_lead", "planner")],
+)
+def end_away(household_id: str, away_id: int, request: Request, conn: Conn, staff: Staff) -> None:
+    _household_in_scope(conn, staff, household_id)
+    now = request.app.state.clock.now()
+    cur = conn.execute(
+        "UPDATE suppressions SET ends_at = %s, ended_by = %s WHERE id = %s"
+        " AND household_id = %s AND (ends_at IS NULL OR ends_at > %s)",
+        (now, staff.id, away_id, household_id, now),
+    )
+    if cur.rowcount == 0:
+        raise HTTPException(404, "no such current away window")
+    accounts.log_access(conn, staff.id, "end_away", request.url.path, _ip(request), household_id)
+    conn.commit()
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _household_in_scope(conn: Conn, staff: accounts.StaffMember, household_id: str) -> None:
+    if not accounts.can_see(conn, staff, household_id):
+        raise HTTPException(404, "no such household")
+
+
+def _alert_in_scope(conn: Conn, staff: accounts.StaffMember, alert_id: int) -> Any:
+    a = alert_store.load(conn, alert_id)
+    if a is None or not accounts.can_see(conn, staff, a.household_id):
+        raise HTTPException(404, "no such alert")
+    return a
+
+
+def _act(
+    request: Request, conn: Conn, staff: accounts.StaffMember, alert_id: int, action: str, do: Any
+) -> dict[str, Any]:
+    now: datetime = request.app.state.clock.now()
+    try:
+        a = do(request.app.state.alerts, now)
+    except TransitionError as e:
+        conn.rollback()
+        raise HTTPException(409, str(e)) from None
+    accounts.log_access(
+        conn, staff.id, action, request.url.path, _ip(request), a.household_id, alert_id
+    )
+    conn.commit()
+    return {"alert": _alert(a)}
+
+
+def _alert(a: Any) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "household_id": a.household_id,
+        "kind": a.kind,
+        "severity": a.severity.label,
+        "state": a.state.value,
+        "opened_at": a.opened_at,
+        "updated_at": a.updated_at,
+        "explanation": a.explanation,
+        "evidence": a.evidence,
+        "acknowledged_by": a.acknowledged_by,
+        "acknowledged_at": a.acknowledged_at,
+        "resolved_by": a.resolved_by,
+        "resolved_at": a.resolved_at,
+        "outcome": a.outcome.value if a.outcome else None,
+        "escalation_step": a.escalation_step,
+    }
+
+
+def _staff(s: accounts.StaffMember) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "username": s.username,
+        "display_name": s.display_name,
+        "role": s.role,
+        "district_id": s.district_id,
+        "locale": s.locale,
+    }
