@@ -90,12 +90,20 @@ def demo_district(n_households: int = 60, seed: int = 1) -> DemoDistrict:
     return DemoDistrict(DISTRICT, staff, households, assignments)
 
 
+#: every demo login's password (the demo prints it; never use demo data in production)
+DEMO_PASSWORD = "anbu-demo"
+
+
 def seed(conn: object, d: DemoDistrict) -> None:
     """Write the district (idempotent) in the caller's transaction."""
+    from dataclasses import replace
+
+    from anbu.passwords import hash_password
     from anbu.storage import registry
 
+    pw = hash_password(DEMO_PASSWORD)
     registry.upsert_districts(conn, [d.district])  # type: ignore[arg-type]
-    registry.upsert_staff(conn, d.staff)  # type: ignore[arg-type]
+    registry.upsert_staff(conn, [replace(s, password_hash=pw) for s in d.staff])  # type: ignore[arg-type]
     registry.upsert_households(conn, d.households)  # type: ignore[arg-type]
     for hid, sid, role in d.assignments:
         registry.assign(conn, hid, sid, role)  # type: ignore[arg-type]

@@ -13,28 +13,15 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 import psycopg
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, HTTPException, Request
 
+from anbu.passwords import hash_password, verify
 from anbu.storage import accounts
+
+__all__ = ["hash_password", "verify"]
 
 COOKIE = "anbu_session"
 SESSION_TTL = timedelta(hours=12)
-_hasher = PasswordHasher()
-#: verified against when the username is unknown, so both cases take the same time
-_DUMMY = _hasher.hash("not a password")
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify(password_hash: str | None, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash or _DUMMY, password) and password_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
 
 
 def new_tokens() -> tuple[str, str]:
