@@ -68,9 +68,15 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         households: int = typer.Option(60, help="Households in the demo district."),
         seed: int = typer.Option(1, help="Seed for the district and its residents."),
         duration: float = typer.Option(0, help="Stop after this many seconds (0: until Ctrl-C)."),
+        speed: float = typer.Option(
+            60.0,
+            help="How fast the recent past is replayed before "
+            "the district goes live (60: an hour a minute).",
+        ),
+        history_days: float = typer.Option(2.0, help="Days of recent history to replay."),
     ) -> None:
         """Run the whole system on this machine: embedded database and broker where unset."""
-        from anbu.demo import demo_district
+        from anbu.demo import DEMO_PASSWORD, demo_district
         from anbu.demo import seed as seed_district
         from anbu.runtime import endpoints, ingest_config
         from anbu.storage.db import connect
@@ -89,13 +95,20 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
                 conn.commit()
             ing = Ingester(ingest_config(settings, ep.database_url, ep.mqtt_url))  # type: ignore[arg-type]
             ing.start()
+            sim = _start_district(
+                ep.database_url, ep.mqtt_url, households, seed, speed, history_days, stop
+            )
             typer.echo(f"anbu demo: {households} households in 성동구 (Seongdong-gu)")
             typer.echo(
                 f"  database: {ep.database_url}{' (embedded)' if ep.embedded_database else ''}"
             )
             embedded_broker = " (embedded)" if ep.embedded_broker else ""
             typer.echo(f"  MQTT:     {ep.mqtt_url} (MQTT {ing.protocol}){embedded_broker}")
-            typer.echo("  publish readings to anbu/v1/{household}/{device}/{kind}; Ctrl-C stops.")
+            typer.echo(
+                f"  simulated homes: the last {history_days:g} days replayed at {speed:g}x, "
+                "then live; Ctrl-C stops."
+            )
+            typer.echo(f"  demo logins: admin, monitor1, planner1..4, field1 / {DEMO_PASSWORD}")
             t0 = time.monotonic()
             try:
                 while not stop.wait(10 if duration == 0 else min(10, duration)):
@@ -104,4 +117,53 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
                     if duration and time.monotonic() - t0 >= duration:
                         break
             finally:
+                stop.set()
+                sim.join(10)
                 ing.stop()
+
+
+def _start_district(
+    database_url: str,
+    mqtt_url: str,
+    households: int,
+    seed: int,
+    speed: float,
+    history_days: float,
+    stop: threading.Event,
+) -> threading.Thread:
+    """Publish a simulated district (the demo's homes) from a thread; registers its devices."""
+    from anbu.storage.db import connect
+    from anbu.storage.registry import DeviceRow, upsert_devices
+    from simulators.fleet import Fleet
+    from simulators.live import run_live
+    from simulators.publish import MqttPublisher, parse_mqtt_url
+
+    fleet = Fleet(
+        households,
+        history_days + 30,
+        seed,
+        start=time.time() - history_days * 86_400,
+        scenario_mix="default",
+    )
+    with connect(database_url) as conn:
+        upsert_devices(
+            conn,
+            [
+                DeviceRow(h["id"], d["id"], d["kind"], d.get("room", ""), bool(d.get("exterior")))
+                for h in fleet.header()["households"]  # type: ignore[attr-defined]
+                for d in h["devices"]
+            ],
+        )
+        conn.commit()
+    pub = MqttPublisher(parse_mqtt_url(mqtt_url))
+
+    def run() -> None:
+        try:
+            run_live(fleet, pub.send, speed, stop)
+        finally:
+            pub.flush()
+            pub.close()
+
+    t = threading.Thread(target=run, name="anbu-demo-district", daemon=True)
+    t.start()
+    return t
