@@ -12,6 +12,7 @@ from psycopg_pool import ConnectionPool
 
 from alerts.service import AlertService
 from anbu.clock import Clock, SystemClock
+from dashboard import admin
 from dashboard.api import router
 
 
@@ -46,6 +47,7 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.secure_cookies = secure_cookies
     app.include_router(router)
+    app.include_router(admin.router)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

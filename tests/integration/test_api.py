@@ -246,3 +246,77 @@ def test_every_route_with_a_household_or_alert_is_closed_to_outsiders(
         }
         r = client.request(method, path, headers=csrf, json=body)
         assert r.status_code in (403, 404), (method, path, r.status_code, r.text)
+
+
+def test_a_district_starts_from_csv_files_all_or_nothing(
+    api: tuple[TestClient, dict[str, int]], database_url: str
+) -> None:
+    client, _ = api
+    csrf = login(client, "admin")
+    hdr = {**csrf, "content-type": "text/csv"}
+    households = (
+        "id,district_id,dong,display_name,risk_level\n"
+        "hh-100,d1,마장동,한○○,high\nhh-101,d1,사근동,오○○,low\n"
+    )
+    assert client.post(
+        "/api/import/households", content=households.encode(), headers=hdr
+    ).json() == {"imported": 2}
+    staff = "id,username,display_name,role,district_id\np7,planner7,서○○,planner,d1\n"
+    assert client.post("/api/import/staff", content=staff.encode(), headers=hdr).json() == {
+        "imported": 1
+    }
+    # one unknown household: nothing of the file is imported
+    bad = "household_id,staff_id,role\nhh-100,p7,primary\nhh-404,p7,primary\n"
+    r = client.post("/api/import/assignments", content=bad.encode(), headers=hdr)
+    assert r.status_code == 422 and "nothing was imported" in r.json()["detail"]
+    good = "household_id,staff_id,role\nhh-100,p7,primary\nhh-101,p7,backup\n"
+    assert client.post("/api/import/assignments", content=good.encode(), headers=hdr).json() == {
+        "imported": 2
+    }
+    r = client.post(
+        "/api/import/households", content=b"id,district_id\nx,d1\n", headers=hdr
+    )
+    assert r.status_code == 422 and r.json()["detail"]["errors"] == [
+        "line 1: missing columns: dong, display_name"
+    ]
+    r = client.post("/api/import/households", content=b"\xff\xfe", headers=hdr)
+    assert r.status_code == 422 and "UTF-8" in r.json()["detail"]
+    # the new planner can log in once an admin sets a password, and sees only their homes
+    assert (
+        client.post("/api/staff/p7/password", json={"password": PASSWORD}, headers=csrf).status_code
+        == 204
+    )
+    login(client, "planner7")
+    r = client.get("/api/households/hh-100")
+    assert r.status_code == 200 and r.json()["planners"][0]["id"] == "p7"
+    assert client.get("/api/households/hh-1").status_code == 404
+    csrf = login(client, "planner1")
+    assert (
+        client.post(
+            "/api/import/staff",
+            content=staff.encode(),
+            headers={**csrf, "content-type": "text/csv"},
+        ).status_code
+        == 403
+    )
+
+
+def test_monitoring_staff_reassign_planners_in_their_district(
+    api: tuple[TestClient, dict[str, int]],
+) -> None:
+    client, _ = api
+    csrf = login(client, "monitor1")
+    r = client.put(
+        "/api/households/hh-1/assignments", json={"primary": "p2", "backup": "p1"}, headers=csrf
+    )
+    assert r.status_code == 200
+    assert (
+        client.put(
+            "/api/households/hh-9/assignments", json={"primary": "p2"}, headers=csrf
+        ).status_code
+        == 404
+    )  # another district
+    r = client.put("/api/households/hh-1/assignments", json={"primary": "m1"}, headers=csrf)
+    assert r.status_code == 422 and "not an active planner" in r.json()["detail"]
+    login(client, "planner2")
+    assert client.get("/api/households/hh-1").status_code == 200
