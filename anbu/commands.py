@@ -7,6 +7,7 @@ import logging
 import signal
 import threading
 import time
+from typing import Any
 
 import typer
 
@@ -63,6 +64,26 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
             )
         )
 
+    @app.command("run")
+    def run_cmd() -> None:
+        """Run anbu: ingest, detection, alerting and the web application (ANBU_* settings)."""
+        from anbu.runtime import endpoints
+        from anbu.system import System
+
+        settings = Settings()
+        _setup_logging(settings)
+        stop = threading.Event()
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        with endpoints(settings) as ep:
+            system = System(settings, ep.database_url, ep.mqtt_url)
+            system.start()
+            typer.echo(f"anbu running: http://{settings.http_host}:{settings.http_port}/docs")
+            try:
+                stop.wait()
+            finally:
+                system.stop()
+
     @app.command("demo")
     def demo_cmd(
         households: int = typer.Option(60, help="Households in the demo district."),
@@ -78,10 +99,10 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         """Run the whole system on this machine: embedded database and broker where unset."""
         from anbu.demo import DEMO_PASSWORD, demo_district
         from anbu.demo import seed as seed_district
-        from anbu.runtime import endpoints, ingest_config
+        from anbu.runtime import endpoints
         from anbu.storage.db import connect
         from anbu.storage.migrate import migrate
-        from ingest.service import Ingester
+        from anbu.system import System
 
         settings = Settings()
         _setup_logging(settings)
@@ -93,17 +114,23 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
                 migrate(conn)
                 seed_district(conn, demo_district(households, seed))
                 conn.commit()
-            ing = Ingester(ingest_config(settings, ep.database_url, ep.mqtt_url))  # type: ignore[arg-type]
-            ing.start()
+            from simulators.live import LiveClock
+
+            clock = LiveClock(time.time() - history_days * 86_400)
+            system = System(settings, ep.database_url, ep.mqtt_url, clock=clock)
+            system.start()
             sim = _start_district(
-                ep.database_url, ep.mqtt_url, households, seed, speed, history_days, stop
+                ep.database_url, ep.mqtt_url, households, seed, speed, stop, clock
             )
-            typer.echo(f"anbu demo: {households} households in 성동구 (Seongdong-gu)")
-            typer.echo(
-                f"  database: {ep.database_url}{' (embedded)' if ep.embedded_database else ''}"
-            )
+            embedded_db = " (embedded)" if ep.embedded_database else ""
             embedded_broker = " (embedded)" if ep.embedded_broker else ""
-            typer.echo(f"  MQTT:     {ep.mqtt_url} (MQTT {ing.protocol}){embedded_broker}")
+            typer.echo(f"anbu demo: {households} households in 성동구 (Seongdong-gu)")
+            typer.echo(f"  database: {ep.database_url}{embedded_db}")
+            typer.echo(
+                f"  MQTT:     {ep.mqtt_url}{embedded_broker}; alerts for staff on "
+                "anbu/staff/{id}/alerts"
+            )
+            typer.echo(f"  API:      http://{settings.http_host}:{settings.http_port}/docs")
             typer.echo(
                 f"  simulated homes: the last {history_days:g} days replayed at {speed:g}x, "
                 "then live; Ctrl-C stops."
@@ -112,14 +139,23 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
             t0 = time.monotonic()
             try:
                 while not stop.wait(10 if duration == 0 else min(10, duration)):
-                    s = ing.stats
-                    typer.echo(f"  ingested {s.inserted} readings, {s.dead_letters} dead letters")
+                    st = system.ingester.stats
+                    with connect(ep.database_url) as conn:
+                        row = conn.execute(
+                            "SELECT count(*) FILTER (WHERE state <> 'resolved'), count(*)"
+                            " FROM alerts"
+                        ).fetchone()
+                    typer.echo(
+                        f"  ingested {st.inserted} readings, {st.dead_letters} dead "
+                        f"letters; alerts open {row[0] if row else 0} of "
+                        f"{row[1] if row else 0}"
+                    )
                     if duration and time.monotonic() - t0 >= duration:
                         break
             finally:
                 stop.set()
                 sim.join(10)
-                ing.stop()
+                system.stop()
 
 
 def _start_district(
@@ -128,8 +164,8 @@ def _start_district(
     households: int,
     seed: int,
     speed: float,
-    history_days: float,
     stop: threading.Event,
+    clock: Any,
 ) -> threading.Thread:
     """Publish a simulated district (the demo's homes) from a thread; registers its devices."""
     from anbu.storage.db import connect
@@ -138,13 +174,7 @@ def _start_district(
     from simulators.live import run_live
     from simulators.publish import MqttPublisher, parse_mqtt_url
 
-    fleet = Fleet(
-        households,
-        history_days + 30,
-        seed,
-        start=time.time() - history_days * 86_400,
-        scenario_mix="default",
-    )
+    fleet = Fleet(households, 60, seed, start=clock.virtual, scenario_mix="default")
     with connect(database_url) as conn:
         upsert_devices(
             conn,
@@ -159,7 +189,7 @@ def _start_district(
 
     def run() -> None:
         try:
-            run_live(fleet, pub.send, speed, stop)
+            run_live(fleet, pub.send, speed, stop, clock=clock)
         finally:
             pub.flush()
             pub.close()

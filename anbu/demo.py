@@ -107,3 +107,10 @@ def seed(conn: object, d: DemoDistrict) -> None:
     registry.upsert_households(conn, d.households)  # type: ignore[arg-type]
     for hid, sid, role in d.assignments:
         registry.assign(conn, hid, sid, role)  # type: ignore[arg-type]
+    # staff (and the monitoring centre) get their alerts on an MQTT topic, as a field app would
+    for sid in [s.id for s in d.staff] + ["centre"]:
+        conn.execute(  # type: ignore[attr-defined]
+            "INSERT INTO staff_channels (staff_id, channel, address) VALUES (%s, 'mqtt', %s)"
+            " ON CONFLICT DO NOTHING",
+            (sid, f"anbu/staff/{sid}/alerts"),
+        )

@@ -41,6 +41,20 @@ class Settings(BaseSettings):
     ingest_max_past_s: float = Field(default=7 * 86_400.0, gt=0)
     ingest_unknown_devices: Literal["register", "reject"] = "register"
 
+    #: alerts: ask the resident first (a check-in on the home's gateway) before telling staff
+    alerts_ask_first: bool = True
+    #: HMAC key for webhook signatures (share it with the receiving systems)
+    webhook_secret: SecretStr | None = None
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65_535)
+    smtp_sender: str = "anbu@localhost"
+    #: where staff reach the dashboard, for links in notifications
+    dashboard_url: str = ""
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=1, le=65_535)
+    #: mark session cookies Secure (behind HTTPS, as in any real deployment)
+    secure_cookies: bool = False
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("database_url")

@@ -11,10 +11,27 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from simulators.clock import Pacer
 from simulators.core import Message
 from simulators.fleet import Fleet
+
+
+class LiveClock:
+    """The district's time: the replay's virtual time while it catches up, then the wall clock.
+
+    Give it to the rest of anbu in a demo, so that detection and escalation see the replayed
+    days as they unfold, instead of two days of "silence" before the replay reaches now.
+    """
+
+    def __init__(self, start: float, wall: Callable[[], float] = time.time) -> None:
+        self.virtual = start
+        self.live = False
+        self.wall = wall
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.wall() if self.live else self.virtual, UTC)
 
 
 def run_live(
@@ -23,6 +40,7 @@ def run_live(
     speed: float,
     stop: threading.Event,
     wall: Callable[[], float] = time.time,
+    clock: LiveClock | None = None,
 ) -> int:
     """Send the fleet's messages until it ends or `stop` is set; returns how many were sent."""
 
@@ -38,9 +56,13 @@ def run_live(
                 return n
             if not live and m.t >= wall():
                 pacer, live = Pacer(1.0, sleep=nap), True
+                if clock is not None:
+                    clock.live = True
             pacer.wait(m.t)
             if stop.is_set():
                 return n
             send(m)
             n += 1
+            if clock is not None and not live:
+                clock.virtual = m.t
     return n

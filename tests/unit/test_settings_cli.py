@@ -10,10 +10,11 @@ from anbu.settings import Settings
 
 def test_settings_read_env_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANBU_DATABASE_URL", "postgresql://u@db:5432/anbu")
-    monkeypatch.setenv("ANBU_MQTT_URL", "mqtt://u:secret@broker:1883")
+    monkeypatch.setenv("ANBU_MQTT_URL", "mqtt://u:pw-x7Qz9@broker:1883")
+    monkeypatch.setenv("ANBU_WEBHOOK_SECRET", "hook-k3y-81")
     s = Settings()
     assert s.database_url is not None and "db:5432" in s.database_url.get_secret_value()
-    assert "secret" not in repr(s)  # secrets stay out of logs
+    assert "pw-x7Qz9" not in repr(s) and "hook-k3y-81" not in repr(s)  # secrets stay out of logs
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,200 @@
+"""The composition root: ingest, detection, alerting and the web application, started together.
+
+Data flows one way: readings committed by the ingester are observed by the detector engine;
+a clock tick evaluates every household and hands the findings to the alert service; the alert
+runner delivers and escalates; the web application serves staff. Everything is built here and
+torn down in reverse order; nothing is created at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from anbu.clock import Clock, SystemClock
+from anbu.domain import Reading
+from anbu.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class System:
+    settings: Settings
+    database_url: str
+    mqtt_url: str
+    clock: Clock = field(default_factory=SystemClock)
+    tick_s: float = 10.0
+    #: serve the web application (off in tests that drive the API themselves)
+    web: bool = True
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    #: households whose resident answered a check-in since the last tick
+    _answered: set[str] = field(default_factory=set)
+    _parts: list[Any] = field(default_factory=list)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _server: Any = None
+    # the parts, built by start()
+    detect: Any = None
+    alerts: Any = None
+    runner: Any = None
+    ingester: Any = None
+
+    def start(self) -> None:
+        from alerts.channels import EmailNotifier, MqttNotifier, WebhookNotifier
+        from alerts.outbox import OutboxWorker
+        from alerts.policy import default_policy
+        from alerts.routing import OfficeCalendar
+        from alerts.runner import AlertRunner
+        from alerts.service import AlertService
+        from anbu.mqtt import JsonPublisher, parse_url
+        from anbu.runtime import ingest_config
+        from anbu.storage.db import connect
+        from anbu.storage.migrate import migrate
+        from detectors.service import DetectorService
+        from ingest.service import Ingester
+
+        s = self.settings
+        with connect(self.database_url) as conn:
+            migrate(conn)
+            homes = [
+                (r[0], r[1])
+                for r in conn.execute("SELECT id, timezone FROM households WHERE active")
+            ]
+            self.detect = DetectorService()
+            replayed = self.detect.start(conn, self.clock.now(), homes)
+        log.info(
+            "detectors: %d households, %d readings replayed since the last checkpoint",
+            len(homes),
+            replayed,
+        )
+        self.alerts = AlertService(
+            default_policy(s.alerts_ask_first), OfficeCalendar(), s.dashboard_url
+        )
+        secret = (
+            s.webhook_secret.get_secret_value().encode()
+            if s.webhook_secret
+            else secrets.token_bytes(32)
+        )
+        if s.webhook_secret is None:
+            log.warning("ANBU_WEBHOOK_SECRET is unset: webhooks are signed with a random key")
+        publisher = JsonPublisher(parse_url(self.mqtt_url), f"{s.mqtt_client_id}-alerts")
+        self._parts.append(publisher)
+        notifiers: dict[str, Any] = {
+            "webhook": WebhookNotifier(secret),
+            "mqtt": MqttNotifier(publisher),
+            "device": MqttNotifier(publisher),
+        }
+        if s.smtp_host:
+            notifiers["email"] = EmailNotifier(s.smtp_host, s.smtp_port, s.smtp_sender)
+        self.runner = AlertRunner(
+            self.database_url, self.alerts, OutboxWorker(notifiers), self.clock
+        )
+        self.runner.start()
+        self.ingester = Ingester(
+            ingest_config(s, self.database_url, self.mqtt_url),  # type: ignore[arg-type]
+            on_commit=self._observe,
+        )
+        self.ingester.start()
+        t = threading.Thread(target=self._detect_loop, name="anbu-detect", daemon=True)
+        t.start()
+        self._threads.append(t)
+        if self.web:
+            self._serve()
+
+    def stop(self) -> None:
+        """Stop taking readings, then detection, then alerting, then the web (reverse order)."""
+        self._stop.set()
+        self.ingester.stop()
+        for t in self._threads:
+            t.join(15)
+        self.runner.stop()
+        for p in reversed(self._parts):
+            p.close()
+        if self._server is not None:
+            self._server.should_exit = True
+
+    def wait(self) -> None:
+        self._stop.wait()
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _observe(self, readings: Sequence[Reading]) -> None:
+        with self._lock:
+            self.detect.observe(readings)
+        answered = [
+            r.household_id for r in readings if r.kind == "button" and r.data.get("action") == "ok"
+        ]
+        if answered:
+            with self._lock:
+                self._answered.update(answered)
+
+    def tick(self, conn: Any) -> int:
+        """One evaluation: findings become alerts; returns how many findings there were."""
+        now = self.clock.now()
+        with self._lock:
+            findings = self.detect.tick(conn, now)
+            answered, self._answered = self._answered, set()
+        for f in findings:
+            self.alerts.handle(conn, to_alert_finding(f))
+        for hid in answered:
+            self.alerts.signs_of_life(
+                conn, hid, now, "the resident answered the check-in", resident_answered=True
+            )
+        return len(findings)
+
+    def _detect_loop(self) -> None:
+        from anbu.storage.db import connect
+
+        conn = connect(self.database_url)
+        try:
+            while not self._stop.wait(self.tick_s):
+                try:
+                    self.tick(conn)
+                except Exception:  # keep detecting; the failure is in the log
+                    log.exception("detection tick failed")
+                    conn.rollback()
+        finally:
+            conn.close()
+
+    def _serve(self) -> None:
+        import uvicorn
+
+        from dashboard.app import create_app
+
+        app = create_app(
+            self.database_url,
+            alerts=self.alerts,
+            clock=self.clock,
+            secure_cookies=self.settings.secure_cookies,
+        )
+        config = uvicorn.Config(
+            app, host=self.settings.http_host, port=self.settings.http_port, log_level="warning"
+        )
+        self._server = uvicorn.Server(config)
+        t = threading.Thread(target=self._server.run, name="anbu-web", daemon=True)
+        t.start()
+        self._threads.append(t)
+
+
+def to_alert_finding(f: Any) -> Any:
+    """A detector's finding as the alert side takes it.
+
+    Device findings carry their device in the alert's identity (two dead sensors are two
+    alerts); the explanation travels in both languages, Korean first, as staff read it.
+    """
+    from alerts.model import Finding, Severity
+
+    device = f.device_id
+    kind = f"{f.kind}/{device}" if f.kind.startswith("device.") and device else f.kind
+    text = f"{f.explanation.ko}\n{f.explanation.en}"
+    evidence = {
+        **dict(f.evidence),
+        "explanation_key": f.explanation.key,
+        "explanation_params": dict(f.explanation.params),
+    }
+    return Finding(f.household_id, kind, Severity.parse(f.severity.label), f.at, text, evidence)

@@ -1,0 +1,444 @@
+"""The detection engine: readings in (`observe`), findings out on a clock (`evaluate(now)`).
+
+State for every household lives in numpy arrays (`state.Table`), so one tick evaluates all of
+them with a few vectorised operations. Nothing is timed in memory: inactivity is an integral
+from a stored reference time, so a restart that loads the stored state (`export`/`adopt`, and
+`anbu.storage.detectors`) and evaluates `now` raises at once what came due in between. The
+engine is pure: no I/O, no wall clock; time arrives with the readings and as `now`.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from numpy.typing import NDArray
+
+from anbu.domain import Kind, Reading
+from detectors import climate, devices, inactivity, power, presence, rhythm, signs, vitals
+from detectors.describe import describe
+from detectors.findings import Finding, FindingKind, Severity
+from detectors.settings import DetectorSettings
+from detectors.signs import Sign
+from detectors.state import NAN, REL_BASE, Table, rel
+
+DAY = 86400.0
+HH_FIELDS = (devices.HH_FIELDS + signs.HH_FIELDS + rhythm.FIELDS + inactivity.FIELDS
+             + presence.FIELDS + vitals.FIELDS + climate.FIELDS + power.FIELDS)
+DEV_FIELDS = devices.DEV_FIELDS + signs.DEV_FIELDS
+#: a home counts as lived in (for silent-sensor checks) with a confirmed sign this recent
+LIVE_S = 6 * 3600.0
+#: devices, isolation, climate and power use are checked this often (engine time)
+SLOW_EVERY_S = 600.0
+#: at most this many homes relearn their rhythm and thresholds in one tick (after midnight)
+RELEARN_PER_TICK = 1000
+
+
+class PackedState(Protocol):
+    """What `adopt` needs (a `HouseholdState`, or a row loaded from storage)."""
+
+    @property
+    def household_id(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def household(self) -> bytes: ...
+    @property
+    def device_ids(self) -> tuple[str, ...]: ...
+    @property
+    def device_kinds(self) -> tuple[str, ...]: ...
+    @property
+    def devices(self) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdState:
+    """One household's detector state, packed: what is stored and what a fork copies."""
+
+    household_id: str
+    timezone: str
+    household: bytes
+    device_ids: tuple[str, ...]
+    device_kinds: tuple[str, ...]
+    devices: bytes
+    last_sign: float | None
+    last_heard: float | None
+    state: str
+
+
+class Engine:
+    def __init__(self, settings: DetectorSettings | None = None,
+                 timezone: str = "Asia/Seoul", capacity: int = 16) -> None:
+        self.s = settings or DetectorSettings()
+        self.default_tz = timezone
+        self.hh = Table(HH_FIELDS, capacity)
+        self.dv = Table(DEV_FIELDS, capacity * 8)
+        self.ids: list[str] = []
+        self._index: dict[str, int] = {}
+        self._dev_index: dict[tuple[int, str], int] = {}
+        self.dev_ids: list[str] = []
+        self._hh_devs: list[list[int]] = []
+        self.zones: list[str] = []
+        self._zone_index: dict[str, int] = {}
+        self._zinfo: list[ZoneInfo] = []
+        self._off_cache: dict[tuple[int, int], float] = {}
+        #: silence before this time is the engine's own downtime, not a silent gateway
+        self.resumed = -math.inf
+        self._slow_next = -math.inf
+
+    # -- households and devices ------------------------------------------------------
+    def add_household(self, household_id: str, timezone: str | None = None,
+                      t: float | None = None) -> int:
+        i = self._index.get(household_id)
+        if i is not None:
+            return i
+        i = self.hh.add()
+        self.ids.append(household_id)
+        self._index[household_id] = i
+        self._hh_devs.append([])
+        self.hh.a["dh_zone"][i] = self._zone(timezone or self.default_tz)
+        self.hh.a["dh_active"][i] = True
+        if t is not None:
+            self._start(i, t)
+        return i
+
+    def _start(self, i: int, t: float) -> None:
+        self.hh.a["dh_created"][i] = rel(t)
+        inactivity.start(self.hh, i, t)
+
+    def _zone(self, name: str) -> int:
+        z = self._zone_index.get(name)
+        if z is None:
+            z = len(self.zones)
+            self._zinfo.append(ZoneInfo(name))
+            self.zones.append(name)
+            self._zone_index[name] = z
+        return z
+
+    def _device(self, i: int, device_id: str, kind: Kind) -> int:
+        j = self._dev_index.get((i, device_id))
+        if j is None:
+            j = self.dv.add()
+            self._dev_index[(i, device_id)] = j
+            self.dev_ids.append(device_id)
+            self._hh_devs[i].append(j)
+            self.dv.a["dv_hh"][j] = i
+            self.dv.a["dv_kind"][j] = devices.KIND_CODE[kind]
+        return j
+
+    def index(self, household_id: str) -> int | None:
+        return self._index.get(household_id)
+
+    def offset(self, i: int, t: float) -> float:
+        """UTC offset (seconds) of household i's time zone at t (cached per hour)."""
+        z = int(self.hh.a["dh_zone"][i])
+        key = (z, int(t // 3600.0))
+        off = self._off_cache.get(key)
+        if off is None:
+            u = datetime.fromtimestamp(t, UTC).astimezone(self._zinfo[z]).utcoffset()
+            off = u.total_seconds() if u is not None else 0.0
+            if len(self._off_cache) > 100_000:
+                self._off_cache.clear()
+            self._off_cache[key] = off
+        return off
+
+    def _offsets(self, t: float) -> NDArray[np.float64]:
+        zone_off = np.array([self.offset_zone(z, t) for z in range(len(self.zones))] or [0.0])
+        out: NDArray[np.float64] = zone_off[self.hh.a["dh_zone"][: self.hh.n]]
+        return out
+
+    def offset_zone(self, z: int, t: float) -> float:
+        u = datetime.fromtimestamp(t, UTC).astimezone(self._zinfo[z]).utcoffset()
+        return u.total_seconds() if u is not None else 0.0
+
+    # -- readings in -----------------------------------------------------------------
+    def observe(self, readings: Iterable[Reading]) -> None:
+        for r in readings:
+            self.observe_one(r)
+
+    def observe_one(self, r: Reading) -> None:
+        i = self._index.get(r.household_id)
+        if i is None:
+            i = self.add_household(r.household_id)
+        hh, s = self.hh, self.s
+        t = r.time.timestamp()
+        if math.isnan(hh.a["dh_created"][i]):
+            self._start(i, t)
+        j = self._device(i, r.device_id, r.kind)
+        off = self.offset(i, t)
+        kind = r.kind
+        if kind == Kind.STATUS and devices.is_will(r):
+            if r.data.get("role") == "gateway" or r.device_id.startswith("gw"):
+                self._gateway_down(i, t, off)
+            return
+        self._heard(i, t, off)
+        devices.on_reading(self.dv, j, t)
+        if kind == Kind.STATUS:
+            devices.on_status(self.dv, j, r, s)
+            return
+        if kind == Kind.ENV:
+            temp = r.data.get("temp_c")
+            if isinstance(temp, int | float):
+                climate.on_env(hh, i, t, float(temp), s)
+            return
+        sign = signs.classify(r)
+        if kind == Kind.POWER:
+            w = r.data.get("w")
+            if not isinstance(w, int | float):
+                return
+            step = signs.is_power_step(float(hh.a["pw_w"][i]), float(hh.a["pw_t"][i]),
+                                       float(w), t, s)
+            power.on_power(hh, i, t, float(w), step)
+            sign = Sign.NOISY if step else Sign.NONE
+        elif kind == Kind.MOTION:
+            if devices.on_motion(self.dv, j, t, r.value == 1.0, s):
+                return
+        elif kind == Kind.PRESENCE:
+            presence.on_presence(hh, i, r.data.get("place"), r.value == 1.0)
+        elif kind == Kind.HEALTH:
+            vitals.on_health(hh, i, t, r.data, s)
+        elif kind == Kind.BUTTON:
+            vitals.on_button(hh, i, t, r.data.get("action"))
+        if sign == Sign.NONE:
+            return
+        if sign == Sign.RELIABLE and kind != Kind.PRESENCE:
+            presence.up(hh, i)
+        self._sign(i, j, t, off, sign, kind == Kind.DOOR and r.data.get("exterior") is True)
+
+    def _sign(self, i: int, j: int, t: float, off: float, sign: Sign, exterior: bool) -> None:
+        hh, s = self.hh, self.s
+        counted, corr = signs.count(hh, self.dv, i, j, t, sign, s)
+        if exterior:
+            back = presence.on_door(hh, i, t)
+        elif counted:
+            back = presence.on_sign(hh, i, t, sign == Sign.RELIABLE, corr, s)
+        else:
+            back = False
+        if back:
+            inactivity.jump(hh, i, t)
+        if counted or sign == Sign.RELIABLE:
+            if counted:
+                devices.on_sign(self.dv, j)
+            inactivity.on_sign(hh, i, t, sign == Sign.NOISY, corr, off,
+                               not presence.is_away(hh, i), s, counted)
+
+    def _heard(self, i: int, t: float, off: float) -> None:
+        a = self.hh.a
+        since, heard = float(a["dh_offline"][i]), float(a["dh_heard"][i])
+        if not math.isnan(since):
+            if t >= since:  # back online: the time in between is unknown, not silence
+                self._bridge(i, since, t, off)
+                a["dh_offline"][i] = NAN
+        elif not math.isnan(heard) and t - max(heard, self.resumed) > self.s.gateway_timeout_s:
+            self._bridge(i, heard, t, off)
+        if math.isnan(heard) or t > heard:
+            a["dh_heard"][i] = t
+
+    def _bridge(self, i: int, t_from: float, t_to: float, off: float) -> None:
+        inactivity.advance(self.hh, i, t_from, off, not presence.is_away(self.hh, i))
+        inactivity.jump(self.hh, i, t_to)
+
+    def _gateway_down(self, i: int, t: float, off: float) -> None:
+        if math.isnan(self.hh.a["dh_offline"][i]):
+            inactivity.advance(self.hh, i, t, off, not presence.is_away(self.hh, i))
+            self.hh.a["dh_offline"][i] = t
+
+    # -- the clock -------------------------------------------------------------------
+    def evaluate(self, now: datetime) -> list[Finding]:
+        """Findings that start or get worse at `now`, for every household at once."""
+        n = self.hh.n
+        if n == 0:
+            return []
+        t = now.timestamp()
+        a, s = self.hh.a, self.s
+        off = self._offsets(t)
+        self._new_days(t, off)
+        act = a["dh_active"][:n]
+        offline = devices.gateway(self.hh, t, self.resumed, s)
+        for i in presence.departures(self.hh, t, s).tolist():
+            inactivity.reset(self.hh, i, t, float(off[i]))
+            door = float(a["pr_door"][i])
+            rest = rhythm.overlaps_rest_one(a["rh_rest"][i], door, door, float(off[i]))
+            hour = int(((door + float(off[i])) % DAY) // 3600)
+            presence.note_exit(self.hh, i, hour, rest, bool(a["in_days"][i] >= s.warmup_days))
+        away = ~np.isnan(a["pr_away"][:n])
+        warm = a["in_days"][:n] >= s.warmup_days
+        horizon = np.where(offline, a["dh_offline"][:n], t)
+        out: list[Finding] = []
+        emit = _Emitter(self, now, out)
+
+        idx = np.flatnonzero(act & ~away)
+        score = inactivity.score(self.hh, idx, horizon[idx], off[idx])
+        conf = a["sg_confirmed"][idx]
+        created = a["dh_created"][idx].astype(np.float64) + REL_BASE
+        silence = horizon[idx] - np.where(np.isnan(conf), created, conf)
+        want = inactivity.levels(self.hh, idx, score, silence, off[idx], s)
+        emit(FindingKind.INACTIVITY, idx, want, a["in_level"], score=score)
+        a["in_alerted"][idx[want >= Severity.ALARM]] = True
+
+        idx = np.flatnonzero(act & away)
+        want = presence.overdue_levels(self.hh, idx, horizon[idx], warm[idx], s)
+        emit(FindingKind.OVERDUE_RETURN, idx, want, a["pr_level"])
+        a["pr_alerted"][idx[want >= Severity.ALARM]] = True
+        want = presence.wandering_levels(self.hh, idx, horizon[idx], warm[idx], s)
+        emit(FindingKind.WANDERING, idx, want, a["pr_wlevel"])
+
+        idx = np.flatnonzero(act & (a["vt_sev"][:n] > a["vt_level"][:n]))
+        emit(FindingKind.VITALS, idx, a["vt_sev"][idx], a["vt_level"])
+        so, done = a["so_t"][:n], a["so_done"][:n]
+        idx = np.flatnonzero(act & ~np.isnan(so) & (np.isnan(done) | (so > done)))
+        a["so_done"][idx] = so[idx]
+        emit(FindingKind.SOS, idx, np.full(idx.shape[0], 3, np.int8), np.zeros(n, np.int8))
+
+        idx = np.flatnonzero(act)
+        emit(FindingKind.DEVICE_GATEWAY_OFFLINE, idx,
+             devices.gateway_levels(self.hh, t, offline)[idx], a["dh_glevel"], sticky=False)
+        if t >= self._slow_next or t < self._slow_next - SLOW_EVERY_S:
+            self._slow_next = t + SLOW_EVERY_S
+            self._slow(t, act, away, offline, warm, emit)
+        return out
+
+    def _slow(self, t: float, act: NDArray[np.bool_], away: NDArray[np.bool_],
+              offline: NDArray[np.bool_], warm: NDArray[np.bool_], emit: _Emitter) -> None:
+        """What changes over hours (devices, isolation, heat and cold, power use): every
+        `SLOW_EVERY_S` of engine time rather than every tick. Nothing here is timed in memory:
+        a restarted engine runs it on its first tick."""
+        a, s, n = self.hh.a, self.s, self.hh.n
+        watched = act & ~offline
+        idx = np.flatnonzero(watched & ~away)
+        emit(FindingKind.ISOLATION, idx,
+             presence.isolation_levels(self.hh, idx, t, a["dh_created"][idx], s), a["pr_ilevel"])
+        want = climate.levels(self.hh, idx, t, s)
+        emit(FindingKind.HEAT, idx, want[:, 0], a["cl_level"][:, 0])
+        emit(FindingKind.COLD, idx, want[:, 1], a["cl_level"][:, 1])
+        want = power.levels(self.hh, idx, t, warm[idx], s)
+        # with other signs of life in the last day, flat power is a case-management signal
+        alive = t - np.nan_to_num(a["sg_confirmed"][idx], nan=-1e18) < DAY
+        want[:, 0] = np.where(alive, np.minimum(want[:, 0], 1), want[:, 0])
+        emit(FindingKind.POWER_ANOMALY, idx, want[:, 0], a["pw_level"][:, 0], part="flat")
+        emit(FindingKind.POWER_ANOMALY, idx, want[:, 1], a["pw_level"][:, 1], part="low",
+             sticky=False)
+        live = act & ~away & (t - np.nan_to_num(a["sg_confirmed"][:n], nan=-1e18) < LIVE_S)
+        want = devices.device_levels(self.dv, self.hh, t, offline, live, s)
+        didx = np.flatnonzero(act[self.dv.a["dv_hh"][: self.dv.n]])
+        for col, kind in ((devices.OFFLINE, FindingKind.DEVICE_OFFLINE),
+                          (devices.BATTERY, FindingKind.DEVICE_LOW_BATTERY),
+                          (devices.STUCK, FindingKind.DEVICE_STUCK),
+                          (devices.SILENT, FindingKind.DEVICE_SILENT)):
+            emit(kind, didx, want[didx, col], self.dv.a["dv_lvl"][:, col], sticky=False,
+                 device=True)
+
+    def _new_days(self, t: float, off: NDArray[np.float64]) -> None:
+        a, n = self.hh.a, self.hh.n
+        today = np.floor((t + off) / DAY).astype(np.int64)
+        idx = np.flatnonzero(a["dh_active"][:n] & (today > a["in_day"][:n])
+                             & ~np.isnan(a["dh_created"][:n]))
+        if idx.shape[0] == 0:
+            return
+        # spread the daily relearning of many homes over the ticks after midnight
+        idx = idx[:RELEARN_PER_TICK]
+        last = a["in_day"][idx].astype(np.int64)
+        elapsed = np.where(last < 0, 0, today[idx] - last).astype(np.float64)
+        gamma = np.exp(-elapsed / self.s.memory_days)
+        inactivity.new_day(self.hh, idx, today[idx], gamma, self.s)
+        presence.new_day(self.hh, idx, gamma, self.s)
+        devices.new_day(self.dv, idx)
+        home = np.isnan(a["pr_away"][idx]) & (rel(t) - a["pw_first"][idx] >= 2 * DAY)
+        power.new_day(self.hh, idx, home & np.isnan(a["dh_offline"][idx]))
+
+    # -- state out and in ------------------------------------------------------------
+    def state_of(self, household_id: str, now: float) -> str:
+        """home | asleep | away | unknown (gateway offline)."""
+        i = self._index[household_id]
+        a = self.hh.a
+        if not math.isnan(a["dh_offline"][i]):
+            return "unknown"
+        if presence.is_away(self.hh, i):
+            return "away"
+        return "asleep" if rhythm.is_rest(a["rh_cum"][i], now, self.offset(i, now)) else "home"
+
+    def export(self, household_id: str) -> HouseholdState:
+        i = self._index[household_id]
+        a = self.hh.a
+        devs = self._hh_devs[i]
+        kinds = tuple(devices.KINDS[int(self.dv.a["dv_kind"][j])].value for j in devs)
+        heard = float(a["dh_heard"][i])
+        last = float(a["sg_last"][i])
+        return HouseholdState(
+            household_id, self.zones[int(a["dh_zone"][i])], self.hh.pack([i]),
+            tuple(self.dev_ids[j] for j in devs), kinds, self.dv.pack(devs),
+            None if math.isnan(last) else last, None if math.isnan(heard) else heard,
+            self.state_of(household_id, heard if not math.isnan(heard) else 0.0))
+
+    def adopt(self, st: PackedState, household_id: str | None = None) -> int:
+        """Load a packed state as `household_id` (default: its own id), replacing any."""
+        hid = household_id or st.household_id
+        if hid in self._index:
+            self.remove(hid)
+        i = self.add_household(hid, st.timezone)
+        self.hh.unpack([i], st.household)
+        self.hh.a["dh_zone"][i] = self._zone(st.timezone)
+        self.hh.a["dh_active"][i] = True
+        rows = [self._device(i, d, Kind(k)) for d, k in zip(st.device_ids, st.device_kinds,
+                                                            strict=True)]
+        if rows:
+            self.dv.unpack(rows, st.devices)
+            self.dv.a["dv_hh"][rows] = i
+        return i
+
+    def state_format(self) -> int:
+        """A number that changes whenever the packed layout does (stored with the state)."""
+        return zlib.crc32(repr((self.hh.record.descr, self.dv.record.descr)).encode())
+
+    def remove(self, household_id: str) -> None:
+        """Stop watching a household (its rows stay, inactive)."""
+        i = self._index.pop(household_id)
+        self.hh.a["dh_active"][i] = False
+        for j in self._hh_devs[i]:
+            self._dev_index.pop((i, self.dev_ids[j]), None)
+
+    def resume(self, now: datetime) -> None:
+        """Mark the start of this run: silence before `now` was anbu's downtime, not a
+        silent gateway (the inactivity integral still covers it)."""
+        self.resumed = now.timestamp()
+
+    @property
+    def households(self) -> list[str]:
+        return list(self._index)
+
+    def bytes_per_household(self) -> float:
+        """Bytes of numpy state per watched household (households + their devices)."""
+        n = max(len(self._index), 1)
+        return self.hh.row_bytes + self.dv.row_bytes * self.dv.n / n
+
+
+class _Emitter:
+    """Raises findings where the wanted level exceeds the reported one, and records it."""
+
+    def __init__(self, engine: Engine, now: datetime, out: list[Finding]) -> None:
+        self.e, self.now, self.out = engine, now, out
+
+    def __call__(self, kind: FindingKind, idx: NDArray[np.int64], want: NDArray[np.int8],
+                 stored: NDArray[np.int8], sticky: bool = True, device: bool = False,
+                 score: NDArray[np.float64] | None = None, part: str = "") -> None:
+        if idx.shape[0] == 0:
+            return
+        cur = stored[idx]
+        up = np.flatnonzero(want > cur)
+        for k in up.tolist():
+            row = int(idx[k])
+            sc = None if score is None else float(score[k])
+            self.out.append(describe(self.e, kind, row, Severity(int(want[k])), self.now,
+                                     device=device, score=sc, part=part))
+        if up.shape[0]:
+            stored[idx[up]] = want[up]
+        if not sticky:
+            clear = np.flatnonzero((want == 0) & (cur != 0))
+            if clear.shape[0]:
+                stored[idx[clear]] = 0

@@ -1,0 +1,128 @@
+"""The composition root end to end: MQTT readings -> detection -> one alert -> the planner."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+
+from anbu.domain import Kind, Reading
+from anbu.settings import Settings
+from anbu.storage import alerts as alert_store
+from anbu.storage.db import connect
+from anbu.storage.registry import (
+    DistrictRow,
+    HouseholdRow,
+    StaffRow,
+    assign,
+    upsert_districts,
+    upsert_households,
+    upsert_staff,
+)
+from anbu.system import System
+from tests.alert_receivers import webhook
+from tests.helpers import count, publish, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+class ManualClock:
+    def __init__(self, t: datetime) -> None:
+        self.t = t
+
+    def now(self) -> datetime:
+        return self.t
+
+
+def morning(hid: str, t0: float) -> list[tuple[str, bytes]]:
+    """Three hours of ordinary activity around the home, with the gateway's heartbeats."""
+    rooms = ["pir-living", "pir-kitchen", "pir-bathroom", "pir-bedroom"]
+    msgs = [
+        (
+            f"anbu/v1/{hid}/{rooms[i % 4]}/motion",
+            orjson.dumps({"ts": t0 + i * 300 + (i * 37) % 120, "seq": i, "motion": True}),
+        )
+        for i in range(36)
+    ]
+    msgs += [
+        (
+            f"anbu/v1/{hid}/gw-1/status",
+            orjson.dumps(
+                {"ts": t0 + i * 600, "seq": i, "online": True, "role": "gateway", "battery_pct": 90}
+            ),
+        )
+        for i in range(19)
+    ]
+    return msgs
+
+
+def test_silence_after_activity_raises_one_alert_for_the_planner(
+    database_url: str, mqtt_url: str
+) -> None:
+    hid = f"sys-{uuid.uuid4().hex[:6]}"
+    with webhook() as hook:
+        with connect(database_url) as conn:
+            upsert_districts(conn, [DistrictRow("d1", "성동구", "Seongdong-gu")])
+            upsert_staff(conn, [StaffRow("p1", "planner1", "최유진", "planner", "d1")])
+            upsert_households(conn, [HouseholdRow(hid, "d1", "마장동", "김○○")])
+            assign(conn, hid, "p1", "primary")
+            for who in ("p1", "centre"):
+                conn.execute(
+                    "INSERT INTO staff_channels (staff_id, channel, address)"
+                    " VALUES (%s, 'webhook', %s)",
+                    (who, hook.url),
+                )
+            conn.commit()
+        tag = uuid.uuid4().hex[:8]
+        settings = Settings(
+            mqtt_client_id=f"anbu-sys-{tag}",
+            mqtt_share_group=f"s{tag}",
+            mqtt_session_expiry_s=60,
+            alerts_ask_first=False,
+        )
+        now = datetime.now(UTC)
+        clock = ManualClock(now)
+        system = System(settings, database_url, mqtt_url, clock=clock, tick_s=3600, web=False)
+        system.start()
+        try:
+            publish(mqtt_url, morning(hid, now.timestamp() - 3 * 3600))
+            assert wait_for(lambda: count(database_url, "SELECT count(*) FROM readings") >= 55, 30)
+            with connect(database_url) as conn:
+                system.tick(conn)
+                early = {a.kind for a in alert_store.active(conn)}
+                assert "inactivity" not in early, early
+                # a day and more of silence in which only the gateway speaks, fed as the
+                # ingester's commit hook would (these times are ahead of the wall clock)
+                for step in range(1, 6 * 31):
+                    clock.t = now + timedelta(minutes=10 * step)
+                    system._observe(
+                        [
+                            Reading(
+                                hid,
+                                "gw-1",
+                                Kind.STATUS,
+                                clock.t,
+                                100 + step,
+                                90.0,
+                                {"online": True, "role": "gateway"},
+                            )
+                        ]
+                    )
+                    if step % 6 == 0:  # hourly evaluation; the alert stays one
+                        system.tick(conn)
+                alerts = [a for a in alert_store.active(conn) if a.kind == "inactivity"]
+                kinds = {a.kind for a in alert_store.active(conn)}
+            assert len(alerts) == 1, kinds
+            assert alerts[0].household_id == hid
+            assert alerts[0].severity.label in ("alarm", "danger")
+            assert alerts[0].explanation
+            assert wait_for(
+                lambda: any(
+                    p["kind"] == "inactivity" and p["household_id"] == hid for _, p in hook.received
+                ),
+                10,
+            )
+        finally:
+            system.stop()

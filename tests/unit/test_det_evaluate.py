@@ -1,0 +1,168 @@
+"""The evaluation harness: incident moments, faults, forks, scores, baselines."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import orjson
+import pytest
+
+from anbu.contract import topic_for
+from anbu.domain import Kind, Reading
+from detectors import perturb
+from detectors.baselines import FixedTimer, SmartPlug
+from detectors.evaluate import Alert, Outcome, evaluate, make_detector, plan_incidents
+from detectors.report import _q, false_alarms, summarize
+from detectors.settings import DetectorSettings
+from detectors.state import Field, Table
+from detectors.synth import Day, Home
+from simulators.core import Cause, Label, Message
+from simulators.incidents import is_person
+
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+def _messages(rs: list[Reading]) -> list[Message]:
+    """Readings as the MQTT messages a device would send (person/background marked)."""
+    out = []
+    for r in rs:
+        doc = {"ts": round(r.time.timestamp(), 3), "seq": r.seq, **r.data}
+        person = r.kind not in (Kind.POWER, Kind.ENV, Kind.STATUS)
+        cause = Cause.PERSON if person else Cause.BACKGROUND
+        if r.kind == Kind.STATUS and "ts" in doc and r.data.get("online") is False:
+            doc = dict(r.data)  # a last will has no ts/seq
+        out.append(Message(round(r.time.timestamp(), 3), topic_for(r.household_id, r.device_id,
+                                                                   r.kind.value),
+                           orjson.dumps(doc), int(cause)))
+    return out
+
+
+def _home(days: int = 11) -> Home:
+    return Home(days=days, seed=5, plan=lambda d: Day(wake=7.0 + 0.3 * (d % 3),
+                                                      nap=(13.5, 14.2) if d % 2 else None))
+
+
+def test_incident_moments_are_stratified_and_seeded() -> None:
+    start = datetime(2026, 6, 1, tzinfo=SEOUL).timestamp()
+    homes = [("a", "Asia/Seoul"), ("b", "Europe/Madrid")]
+    incs = plan_incidents(homes, start, start + 20 * 86400.0, 7 * 86400.0, 9, seed=3)
+    assert incs == plan_incidents(homes, start, start + 20 * 86400.0, 7 * 86400.0, 9, seed=3)
+    assert sorted(i.bucket for i in incs) == ["day"] * 3 + ["evening"] * 3 + ["night"] * 3
+    for inc in incs:
+        assert start + 7 * 86400.0 <= inc.t0 <= start + 19 * 86400.0
+        hour = datetime.fromtimestamp(inc.t0, ZoneInfo(dict(homes)[inc.household])).hour
+        assert {"day": 8 <= hour < 20, "evening": hour >= 20, "night": hour < 8}[inc.bucket]
+    assert [i.t0 for i in incs] == sorted(i.t0 for i in incs)
+
+
+def test_faults_are_seeded_and_as_asked() -> None:
+    msgs = _messages(_home(3).readings())
+    kept = list(perturb.drop(iter(msgs), 0.1, seed=1))
+    assert kept == list(perturb.drop(iter(msgs), 0.1, seed=1))
+    assert 0.085 < 1 - len(kept) / len(msgs) < 0.115
+    start, end = msgs[0].t, msgs[0].t + 3 * 86400.0
+    both = list(perturb.spurious_pir(iter(msgs), {"hh-t": ["pir-living", "pir-bath"]},
+                                     start, end, 1.0, seed=2))
+    extra = [m for m in both if m.cause == Cause.FAULT]
+    assert 2 * 50 <= len(extra) <= 2 * 95  # ~72 blips, each a true and a false
+    assert not any(is_person(m) for m in extra)
+    assert [m.t for m in both] == sorted(m.t for m in both)
+
+
+def test_harness_forks_injected_incidents_and_scores_them() -> None:
+    h = _home(12)
+    msgs = _messages(h.readings())
+    header = {"households": [{"id": "hh-t", "timezone": "Asia/Seoul", "devices": []}]}
+    start, end = h.midnight(0), h.midnight(12)
+    out = evaluate(header, iter(msgs), ["anbu", "fixed:8h"], DetectorSettings(),
+                   7 * 86400.0, start, end, inject=6, seed=1)
+    assert len(out.incidents) == 6
+    assert out.messages == len(msgs)
+    for inc in out.incidents:
+        assert inc.detected["anbu"] is not None
+        assert inc.detected["anbu"] - inc.t0 <= 12 * 3600.0
+        # no spurious motion here; the timer counts from the last motion, before the moment
+        assert inc.detected["fixed:8h"] is not None
+        assert 0.0 < inc.detected["fixed:8h"] - inc.t0 <= 8 * 3600.0 + 120.0
+    res = summarize(out)
+    anbu = res["detectors"]["anbu"]
+    assert anbu["injected"]["incidents"] == 6 and anbu["injected"]["missed_24h"] == 0
+    day = anbu["injected"]["day"]
+    assert day["n"] == 2 and day["median_h"] is not None and day["median_h"] <= 3.0
+    assert res["comparison"]["fixed"] == "fixed:8h"
+
+
+def test_quantiles_count_missed_incidents_as_infinitely_late() -> None:
+    assert _q([1.0, 2.0, 3.0], 0.5) == 2.0
+    assert _q([1.0, math.inf, math.inf], 0.5) is None
+    assert _q([1.0] * 19 + [math.inf], 0.9) == 1.0
+    assert _q([1.0] * 9 + [math.inf], 0.9) is None  # 10 % missed: the p90 is not known
+    assert _q([], 0.5) is None
+
+
+def test_false_alarms_count_episodes_after_warm_up_outside_incidents() -> None:
+    d = 86400.0
+    alerts = [
+        Alert("anbu", "a", "inactivity", "alarm", 2 * d),  # warm-up: not counted
+        Alert("anbu", "a", "inactivity", "caution", 8 * d),
+        Alert("anbu", "a", "inactivity", "alarm", 8 * d + 600),
+        Alert("anbu", "a", "inactivity", "danger", 8 * d + 1200),  # same episode
+        Alert("anbu", "a", "overdue_return", "alarm", 9 * d),
+        Alert("anbu", "b", "device.offline", "caution", 9 * d),  # a device, not a person
+        Alert("anbu", "b", "inactivity", "alarm", 12 * d),  # after b's incident
+    ]
+    out = Outcome(["anbu"], ["a", "b"], 0.0, 37 * d, 7 * d, alerts, [],
+                  [Label("b", "collapse", 11 * d)], {}, {})
+    fa = false_alarms(out, "anbu")
+    assert fa["escalated"] == 2
+    assert fa["household_months"] == 2.0
+    assert fa["per_household_month"] == 1.0 and fa["worst_household_per_month"] == 2.0
+    assert fa["device_findings_per_household_month"] == {"device.offline": 0.5}
+
+
+def _motion(t: float) -> Reading:
+    return Reading("h", "pir", Kind.MOTION, datetime.fromtimestamp(t, UTC), 1, 1.0,
+                   {"motion": True})
+
+
+def test_fixed_timer_raises_once_per_silence() -> None:
+    ft = FixedTimer(8.0)
+    ft.observe([_motion(0.0)])
+    assert ft.evaluate(datetime.fromtimestamp(7.9 * 3600, UTC)) == []
+    first = ft.evaluate(datetime.fromtimestamp(8 * 3600, UTC))
+    assert [(f.kind, f.severity.label) for f in first] == [("inactivity", "alarm")]
+    assert ft.evaluate(datetime.fromtimestamp(9 * 3600, UTC)) == []
+    ft.observe([_motion(10 * 3600.0)])
+    assert len(ft.evaluate(datetime.fromtimestamp(18 * 3600, UTC))) == 1
+    assert make_detector("fixed-any:12h", DetectorSettings()).name == "fixed-any:12h"  # type: ignore[attr-defined]
+    with pytest.raises(ValueError):
+        make_detector("fixed:soon", DetectorSettings())
+
+
+def test_smart_plug_flat_power() -> None:
+    sp = SmartPlug()
+    rs = [Reading("h", "plug", Kind.POWER, datetime.fromtimestamp(60.0 * k, UTC), k,
+                  50.0, {"w": 1850.0 if k == 30 else 50.0}) for k in range(60 * 30)]
+    sp.observe(rs)
+    assert sp.evaluate(datetime.fromtimestamp(24 * 3600.0, UTC)) == []
+    found = sp.evaluate(datetime.fromtimestamp(1800.0 + 24 * 3600.0, UTC))
+    assert [f.severity.label for f in found] == ["alarm"]
+
+
+def test_state_rows_pack_and_grow() -> None:
+    t = Table([Field("x", "float64", fill=math.nan), Field("v", "float16", (3,))], capacity=1)
+    a = t.add()
+    t.a["x"][a] = 1.5
+    t.a["v"][a] = [1, 2, 3]
+    b = t.add(5)
+    assert t.cap >= 6 and t.a["x"][a] == 1.5 and math.isnan(t.a["x"][b])
+    blob = t.pack([a])
+    assert len(blob) == t.row_bytes == 8 + 6
+    t.unpack([b + 4], blob)
+    assert t.a["v"][b + 4].tolist() == [1.0, 2.0, 3.0]
+    with pytest.raises(ValueError):
+        Table([Field("x", "int8"), Field("x", "int8")])
+    assert np.isnan(t.a["x"][b + 1])

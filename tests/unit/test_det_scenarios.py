@@ -1,0 +1,195 @@
+"""The engine on a scripted, seeded home (detectors.synth): what it raises, and what not.
+
+Nine ordinary days teach the engine this home (its warm-up is six days); the tenth day, a
+Wednesday, holds the scenario. Everything is seeded, so the findings are exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from anbu.domain import Kind, Reading
+from detectors.engine import Engine, HouseholdState
+from detectors.synth import Day, Home
+
+HISTORY_DAYS = 9
+#: day-to-day variation of the person's rhythm (hours): nobody gets up at the same minute
+WAKE = (7.0, 6.6, 7.3, 7.5, 6.8, 7.9, 7.1, 7.2, 6.7, 7.0, 7.0)
+BED = (22.5, 22.9, 22.2, 23.1, 22.6, 22.0, 23.0, 22.4, 22.7, 22.5, 22.5)
+
+
+def plan(d: int) -> Day:
+    return Day(wake=WAKE[d], bed=BED[d], nap=(13.5, 14.3) if d % 2 else None,
+               outing=(10.0, 11.5) if d % 3 == 0 else None)
+
+
+def home(**kw: object) -> Home:
+    h = Home(days=HISTORY_DAYS + 1, seed=11, plan=plan)
+    return replace(h, **kw)  # type: ignore[arg-type]
+
+
+BASE = home()
+FORK = BASE.midnight(HISTORY_DAYS)  # Wednesday 00:00 in Seoul
+
+
+def at(hour: float) -> float:
+    return FORK + hour * 3600.0
+
+
+def drive(engine: Engine, readings: list[Reading], start: float, end: float,
+          tick: float = 300.0) -> list[tuple[float, str, str]]:
+    """Observe in time order and evaluate every `tick`; (hours after FORK, kind, severity)."""
+    out = []
+    k = 0
+    t = start
+    while t < end:
+        t += tick
+        batch = []
+        while k < len(readings) and readings[k].time.timestamp() < t:
+            batch.append(readings[k])
+            k += 1
+        engine.observe(batch)
+        for f in engine.evaluate(datetime.fromtimestamp(t, UTC)):
+            out.append((round((t - FORK) / 3600.0, 3), f.kind, f.severity.label))
+    return out
+
+
+@pytest.fixture(scope="module")
+def warm() -> HouseholdState:
+    e = Engine()
+    e.add_household(BASE.household, BASE.timezone)
+    rs = [r for r in BASE.readings() if r.time.timestamp() < FORK]
+    drive(e, rs, BASE.midnight(0), FORK, tick=600.0)
+    return e.export(BASE.household)
+
+
+def scenario(warm: HouseholdState, h: Home, hours: float = 24.0
+             ) -> list[tuple[float, str, str]]:
+    e = Engine()
+    e.adopt(warm)
+    rs = [r for r in h.readings() if r.time.timestamp() >= FORK]
+    return drive(e, rs, FORK, FORK + hours * 3600.0)
+
+
+def test_an_ordinary_day_raises_nothing(warm: HouseholdState) -> None:
+    assert scenario(warm, BASE) == []
+
+
+def test_a_nap_an_outing_and_a_lie_in_raise_no_escalated_alert(warm: HouseholdState) -> None:
+    def day(d: int) -> Day:
+        if d < HISTORY_DAYS:
+            return plan(d)
+        # up an hour later than ever before, a long nap, a long outing
+        return Day(wake=8.9, bed=22.5, nap=(13.0, 14.5), outing=(15.5, 18.0))
+
+    assert scenario(warm, home(plan=day)) == []
+
+
+def test_a_collapse_in_the_afternoon_is_an_alarm_within_two_hours(
+        warm: HouseholdState) -> None:
+    found = scenario(warm, home(stop_at=at(15.0)), hours=20.0)
+    assert found == [(15.417, "inactivity", "caution"), (15.667, "inactivity", "alarm"),
+                     (16.083, "inactivity", "danger")]
+
+
+def test_a_gateway_outage_is_a_device_alert_and_no_inactivity_alarm(
+        warm: HouseholdState) -> None:
+    found = scenario(warm, home(gateway_down=((at(9.0), at(17.0)),)))
+    # the last will arrives at 09:01:30; offline for 10 minutes by the 09:15 tick
+    assert found == [(9.25, "device.gateway_offline", "caution")]
+
+
+def test_a_gateway_outage_while_the_person_collapses_waits_for_data(
+        warm: HouseholdState) -> None:
+    """The person stops at 12:00, the gateway dies at 12:20 for 4 h: no alarm about the
+    person while nothing can be known, then the silence counts again from 16:20."""
+    found = scenario(warm, home(stop_at=at(12.0), gateway_down=((at(12.33), at(16.33)),)))
+    assert found == [(12.333, "inactivity", "caution"), (12.583, "device.gateway_offline",
+                                                         "caution"),
+                     (16.583, "inactivity", "alarm"), (17.0, "inactivity", "danger")]
+
+
+def test_spurious_motion_does_not_keep_a_silent_home_alive() -> None:
+    h = home(spurious_per_h=1.0, stop_at=at(15.0))
+    e = Engine()
+    e.add_household(h.household, h.timezone)
+    found = drive(e, h.readings(), h.midnight(0), at(22.0), tick=600.0)
+    assert [f for f in found if f[0] > 0] == [(15.5, "inactivity", "caution"),
+                                              (15.667, "inactivity", "alarm"),
+                                              (16.167, "inactivity", "danger")]
+
+
+def test_a_stuck_pir_is_reported_and_ignored(warm: HouseholdState) -> None:
+    found = scenario(warm, home(stuck=("pir-living", at(8.0)), stop_at=at(12.0)), hours=18.0)
+    # stuck for 2 h at 10:00, seen at the 10-minute device check; then the collapse at noon
+    assert found == [(10.083, "device.stuck", "caution"), (12.333, "inactivity", "caution"),
+                     (12.583, "inactivity", "alarm"), (13.083, "inactivity", "danger")]
+
+
+def test_leaving_and_not_coming_back_is_overdue_not_inactive(warm: HouseholdState) -> None:
+    def day(d: int) -> Day:
+        return plan(d) if d < HISTORY_DAYS else Day(outing=(10.0, 30.0))
+
+    found = scenario(warm, home(plan=day, stop_at=at(10.01), days=HISTORY_DAYS + 2),
+                     hours=36.0)
+    # caution at 6 h, alarm at 16 h (the floors: recent outings were 1.5 h), danger at 32 h
+    assert found == [(16.083, "overdue_return", "caution"), (26.083, "overdue_return", "alarm")]
+
+
+def _one(kind: Kind, device: str, t: float, value: float | None, **data: object) -> Reading:
+    return Reading(BASE.household, device, kind, datetime.fromtimestamp(t, UTC), 1, value,
+                   data)
+
+
+def _with(warm: HouseholdState, extra: list[Reading], hours: float = 6.0
+          ) -> list[tuple[float, str, str]]:
+    e = Engine()
+    e.adopt(warm)
+    rs = sorted([r for r in BASE.readings() if r.time.timestamp() >= FORK] + extra,
+                key=lambda r: r.time)
+    return drive(e, rs, FORK, FORK + hours * 3600.0)
+
+
+def test_sos_is_danger_at_once(warm: HouseholdState) -> None:
+    found = _with(warm, [_one(Kind.BUTTON, "button-1", at(3.01), 1.0, action="sos")])
+    assert found == [(3.083, "sos", "danger")]
+
+
+def test_low_battery(warm: HouseholdState) -> None:
+    found = _with(warm, [_one(Kind.STATUS, "pir-living", at(2.0), 9.0, online=True,
+                              role="device", battery_pct=9.0)])
+    assert found == [(2.083, "device.low_battery", "caution")]
+
+
+def test_indoor_heat(warm: HouseholdState) -> None:
+    e = Engine()
+    e.adopt(warm)
+    hot = home(temp_c=34.0)
+    rs = [r for r in hot.readings() if r.time.timestamp() >= FORK]
+    found = drive(e, rs, FORK, FORK + 3 * 3600.0)
+    # 34 °C from 00:00:42: past both limits for an hour by the 01:05 tick
+    assert found == [(1.083, "heat", "alarm")]
+
+
+def test_vitals_outside_the_residents_range(warm: HouseholdState) -> None:
+    bp = [_one(Kind.HEALTH, "bp-1", at(8.0) + 60.0 * k, None, systolic_mmhg=128 + k % 3,
+               diastolic_mmhg=80, pulse_bpm=70) for k in range(6)]
+    bad = [_one(Kind.HEALTH, "bp-1", at(9.0), None, systolic_mmhg=195, diastolic_mmhg=80,
+                pulse_bpm=70)]
+    found = _with(warm, bp + bad, hours=10.0)
+    assert found == [(9.083, "vitals", "alarm")]
+
+
+def test_fork_is_exact(warm: HouseholdState) -> None:
+    a, b = Engine(), Engine()
+    a.adopt(warm)
+    b.adopt(warm, "copy")
+    st_a = a.export(BASE.household)
+    st_b = b.export("copy")
+    assert st_a.household == st_b.household and st_a.devices == st_b.devices
+    now = datetime.fromtimestamp(at(1.0), UTC)
+    assert [f.kind for f in a.evaluate(now)] == [f.kind for f in b.evaluate(now)]
+
