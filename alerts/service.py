@@ -123,12 +123,14 @@ class AlertService:
         now: datetime,
         what: str,
         resident_answered: bool = False,
+        kinds: frozenset[str] = ENDED_BY_LIFE,
     ) -> list[Alert]:
-        """Life returned: end the household's unacknowledged alerts that it answers."""
+        """Life returned: end the household's unacknowledged alerts of these kinds (all of
+        them when the resident answered a check-in)."""
         out = []
         with conn.transaction():
             for a in store.active(conn, household_id):
-                if a.kind not in ENDED_BY_LIFE and not resident_answered:
+                if a.kind not in kinds and not resident_answered:
                     continue
                 t = (
                     resolve(a, "system", now, Outcome.RESIDENT_ANSWERED, what)

@@ -18,6 +18,10 @@ from typing import Any
 from anbu.clock import Clock, SystemClock
 from anbu.domain import Reading
 from anbu.settings import Settings
+from anbu.storage import alerts as alert_store
+
+#: alert kinds whose condition ends when the detector sees the person again
+LIFE_ENDS = frozenset({"inactivity", "overdue_return"})
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +149,21 @@ class System:
             self.alerts.signs_of_life(
                 conn, hid, now, "the resident answered the check-in", resident_answered=True
             )
+        # alerts whose condition the engine now judges over end as auto-resolved (only before
+        # anyone acknowledged them; after that a person closes them with an outcome). The
+        # engine's judgement, not any single reading: a spurious PIR blip must not end an alarm.
+        for a in alert_store.active(conn):
+            if a.kind in LIFE_ENDS and a.state.value == "open":
+                with self._lock:
+                    level = self.detect.engine.reported_level(a.household_id, a.kind)
+                if level == 0:
+                    self.alerts.signs_of_life(
+                        conn,
+                        a.household_id,
+                        now,
+                        "signs of life returned",
+                        kinds=frozenset({a.kind}),
+                    )
         return len(findings)
 
     def _detect_loop(self) -> None:

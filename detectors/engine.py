@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from anbu.domain import Kind, Reading
 from detectors import climate, devices, inactivity, power, presence, rhythm, signs, vitals
-from detectors.describe import describe
+from detectors.describe import Emitter
 from detectors.findings import Finding, FindingKind, Severity
 from detectors.settings import DetectorSettings
 from detectors.signs import Sign
@@ -70,6 +70,10 @@ class HouseholdState:
     last_sign: float | None
     last_heard: float | None
     state: str
+
+
+#: the state column holding the level last raised, for conditions that end with signs of life
+_LEVEL_FIELDS = {"inactivity": "in_level", "overdue_return": "pr_level"}
 
 
 class Engine:
@@ -271,7 +275,7 @@ class Engine:
         warm = a["in_days"][:n] >= s.warmup_days
         horizon = np.where(offline, a["dh_offline"][:n], t)
         out: list[Finding] = []
-        emit = _Emitter(self, now, out)
+        emit = Emitter(self, now, out)
 
         idx = np.flatnonzero(act & ~away)
         score = inactivity.score(self.hh, idx, horizon[idx], off[idx])
@@ -305,7 +309,7 @@ class Engine:
         return out
 
     def _slow(self, t: float, act: NDArray[np.bool_], away: NDArray[np.bool_],
-              offline: NDArray[np.bool_], warm: NDArray[np.bool_], emit: _Emitter) -> None:
+              offline: NDArray[np.bool_], warm: NDArray[np.bool_], emit: Emitter) -> None:
         """What changes over hours (devices, isolation, heat and cold, power use): every
         `SLOW_EVERY_S` of engine time rather than every tick. Nothing here is timed in memory:
         a restarted engine runs it on its first tick."""
@@ -403,6 +407,14 @@ class Engine:
         for j in self._hh_devs[i]:
             self._dev_index.pop((i, self.dev_ids[j]), None)
 
+    def reported_level(self, household_id: str, kind: str) -> int:
+        """The severity last raised for a condition that still holds; 0 once the engine has
+        judged it over (credible signs of life, or the person came home). For the alert side:
+        an alert whose condition is over may be closed as auto-resolved."""
+        i = self._index.get(household_id)
+        field = _LEVEL_FIELDS.get(kind)
+        return 0 if i is None or field is None else int(self.hh.a[field][i])
+
     def resume(self, now: datetime) -> None:
         """Mark the start of this run: silence before `now` was anbu's downtime, not a
         silent gateway (the inactivity integral still covers it)."""
@@ -416,29 +428,3 @@ class Engine:
         """Bytes of numpy state per watched household (households + their devices)."""
         n = max(len(self._index), 1)
         return self.hh.row_bytes + self.dv.row_bytes * self.dv.n / n
-
-
-class _Emitter:
-    """Raises findings where the wanted level exceeds the reported one, and records it."""
-
-    def __init__(self, engine: Engine, now: datetime, out: list[Finding]) -> None:
-        self.e, self.now, self.out = engine, now, out
-
-    def __call__(self, kind: FindingKind, idx: NDArray[np.int64], want: NDArray[np.int8],
-                 stored: NDArray[np.int8], sticky: bool = True, device: bool = False,
-                 score: NDArray[np.float64] | None = None, part: str = "") -> None:
-        if idx.shape[0] == 0:
-            return
-        cur = stored[idx]
-        up = np.flatnonzero(want > cur)
-        for k in up.tolist():
-            row = int(idx[k])
-            sc = None if score is None else float(score[k])
-            self.out.append(describe(self.e, kind, row, Severity(int(want[k])), self.now,
-                                     device=device, score=sc, part=part))
-        if up.shape[0]:
-            stored[idx[up]] = want[up]
-        if not sticky:
-            clear = np.flatnonzero((want == 0) & (cur != 0))
-            if clear.shape[0]:
-                stored[idx[clear]] = 0

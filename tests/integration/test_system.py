@@ -124,5 +124,54 @@ def test_silence_after_activity_raises_one_alert_for_the_planner(
                 ),
                 10,
             )
+            with connect(database_url) as conn:
+                # one lone PIR blip (a pet, sunlight) is not the person coming back
+                clock.t += timedelta(minutes=5)
+                system._observe(
+                    [Reading(hid, "pir-living", Kind.MOTION, clock.t, 500, 1.0, {"motion": True})]
+                )
+                system.tick(conn)
+                still = [a for a in alert_store.active(conn) if a.kind == "inactivity"]
+                assert len(still) == 1, "a single blip ended the alarm"
+                # the person up and about again (moving, the toilet, the fridge): the engine
+                # judges the silence over and the alert ends as auto-resolved
+                rooms = ["pir-bedroom", "pir-bathroom", "pir-kitchen", "pir-living"]
+                for k in range(8):
+                    clock.t += timedelta(minutes=2)
+                    system._observe(
+                        [
+                            Reading(
+                                hid,
+                                rooms[k % 4],
+                                Kind.MOTION,
+                                clock.t,
+                                600 + k,
+                                1.0,
+                                {"motion": True},
+                            )
+                        ]
+                    )
+                clock.t += timedelta(minutes=1)
+                system._observe(
+                    [
+                        Reading(hid, "flush-1", Kind.WATER, clock.t, 700, 1.0, {"event": "flush"}),
+                        Reading(
+                            hid,
+                            "contact-fridge",
+                            Kind.CONTACT,
+                            clock.t + timedelta(minutes=3),
+                            701,
+                            1.0,
+                            {"open": True, "target": "fridge"},
+                        ),
+                    ]
+                )
+                clock.t += timedelta(minutes=4)
+                system.tick(conn)
+                assert [a for a in alert_store.active(conn) if a.kind == "inactivity"] == []
+                assert alerts[0].id is not None
+                ended = alert_store.load(conn, alerts[0].id)
+            assert ended is not None and ended.outcome is not None
+            assert ended.outcome.value == "auto_resolved" and ended.resolved_by == "system"
         finally:
             system.stop()
