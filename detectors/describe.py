@@ -8,6 +8,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
+from numpy.typing import NDArray
+
 from detectors import devices, inactivity, presence, rhythm, vitals
 from detectors.findings import Explanation, Finding, FindingKind, Severity, explain
 from detectors.state import unrel
@@ -196,3 +199,29 @@ def _device(e: Engine, kind: FindingKind, j: int, i: int, now: float,
     quiet = now - unrel(float(d["dv_sign"][j]))
     ev.update(span_s=round(quiet), kind=devices.KINDS[int(d["dv_kind"][j])].value)
     return explain("device.silent", device=dev, span=quiet)
+
+
+class Emitter:
+    """Raises findings where the wanted level exceeds the reported one, and records it."""
+
+    def __init__(self, engine: Engine, now: datetime, out: list[Finding]) -> None:
+        self.e, self.now, self.out = engine, now, out
+
+    def __call__(self, kind: FindingKind, idx: NDArray[np.int64], want: NDArray[np.int8],
+                 stored: NDArray[np.int8], sticky: bool = True, device: bool = False,
+                 score: NDArray[np.float64] | None = None, part: str = "") -> None:
+        if idx.shape[0] == 0:
+            return
+        cur = stored[idx]
+        up = np.flatnonzero(want > cur)
+        for k in up.tolist():
+            row = int(idx[k])
+            sc = None if score is None else float(score[k])
+            self.out.append(describe(self.e, kind, row, Severity(int(want[k])), self.now,
+                                     device=device, score=sc, part=part))
+        if up.shape[0]:
+            stored[idx[up]] = want[up]
+        if not sticky:
+            clear = np.flatnonzero((want == 0) & (cur != 0))
+            if clear.shape[0]:
+                stored[idx[clear]] = 0
