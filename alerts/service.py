@@ -11,7 +11,7 @@ hours) -> outbox (one row per recipient channel). Delivery is the outbox worker'
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -153,7 +153,7 @@ class AlertService:
     def _store(self, conn: psycopg.Connection[Any], t: Transition, suppressed: str | None) -> Alert:
         alert_id = store.save(conn, t.alert, suppressed_by=suppressed)
         store.append_events(conn, alert_id, t.events)
-        return t.alert if t.alert.id is not None else _with_id(t.alert, alert_id)
+        return t.alert if t.alert.id is not None else replace(t.alert, id=alert_id)
 
     def _escalate(self, conn: psycopg.Connection[Any], alert: Alert, now: datetime) -> Alert:
         assert alert.id is not None
@@ -211,9 +211,3 @@ class AlertService:
             "routing": r.reason,
             "url": f"{self.dashboard_url.rstrip('/')}/alerts/{a.id}" if self.dashboard_url else "",
         }
-
-
-def _with_id(a: Alert, alert_id: int) -> Alert:
-    from dataclasses import replace
-
-    return replace(a, id=alert_id)

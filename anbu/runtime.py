@@ -6,8 +6,12 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from anbu.settings import Settings
+
+if TYPE_CHECKING:
+    from ingest.service import IngestConfig
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +59,7 @@ def endpoints(
         yield Endpoints(db, mq, settings.database_url is None, settings.mqtt_url is None)
 
 
-def ingest_config(settings: Settings, database_url: str, mqtt_url: str) -> object:
+def ingest_config(settings: Settings, database_url: str, mqtt_url: str) -> IngestConfig:
     """Plain values for the ingester, from the one settings object."""
     from anbu.mqtt import parse_url
     from ingest.decode import Limits

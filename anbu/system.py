@@ -100,7 +100,7 @@ class System:
         )
         self.runner.start()
         self.ingester = Ingester(
-            ingest_config(s, self.database_url, self.mqtt_url),  # type: ignore[arg-type]
+            ingest_config(s, self.database_url, self.mqtt_url),
             on_commit=self._observe,
         )
         self.ingester.start()

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from anbu import registry_csv
 from anbu.passwords import hash_password
 from anbu.storage import accounts, registry
-from dashboard.auth import Conn, Staff, require
+from dashboard.auth import Conn, Staff, client_ip, require
 
 router = APIRouter(prefix="/api")
 
@@ -66,7 +66,7 @@ async def import_csv(
                     staff.id,
                     f"import_{kind}",
                     request.url.path,
-                    request.client.host if request.client else "",
+                    client_ip(request),
                 )
         except psycopg.errors.ForeignKeyViolation as e:
             detail = e.diag.message_detail or str(e)
@@ -100,7 +100,7 @@ def set_password(staff_id: str, body: Password, request: Request, conn: Conn, st
         staff.id,
         "set_password",
         request.url.path,
-        request.client.host if request.client else "",
+        client_ip(request),
     )
     conn.commit()
 
@@ -126,7 +126,7 @@ def set_assignments(
         staff.id,
         "set_assignments",
         request.url.path,
-        request.client.host if request.client else "",
+        client_ip(request),
         household_id,
     )
     conn.commit()

@@ -16,7 +16,16 @@ from pydantic import AwareDatetime, BaseModel, Field, model_validator
 from alerts.model import Outcome, TransitionError
 from anbu.storage import accounts
 from anbu.storage import alerts as alert_store
-from dashboard.auth import COOKIE, SESSION_TTL, Conn, Staff, new_tokens, require, verify
+from dashboard.auth import (
+    COOKIE,
+    SESSION_TTL,
+    Conn,
+    Staff,
+    client_ip,
+    new_tokens,
+    require,
+    verify,
+)
 
 router = APIRouter(prefix="/api")
 
@@ -64,10 +73,6 @@ class Away(BaseModel):
         return self
 
 
-def _ip(request: Request) -> str:
-    return request.client.host if request.client else ""
-
-
 @router.post("/login")
 def login(body: Login, request: Request, response: Response, conn: Conn) -> dict[str, Any]:
     found = accounts.staff_by_username(conn, body.username)
@@ -82,10 +87,10 @@ def login(body: Login, request: Request, response: Response, conn: Conn) -> dict
         staff.id,
         csrf,
         now + SESSION_TTL,
-        _ip(request),
+        client_ip(request),
         request.headers.get("user-agent", ""),
     )
-    accounts.log_access(conn, staff.id, "login", request.url.path, _ip(request))
+    accounts.log_access(conn, staff.id, "login", request.url.path, client_ip(request))
     conn.commit()
     response.set_cookie(
         COOKIE,
@@ -131,7 +136,12 @@ def list_alerts(
         limit=limit,
     )
     accounts.log_access(
-        conn, staff.id, "list_alerts", str(request.url.path), _ip(request), household_id=household
+        conn,
+        staff.id,
+        "list_alerts",
+        str(request.url.path),
+        client_ip(request),
+        household_id=household,
     )
     conn.commit()
     return {"alerts": rows}
@@ -141,7 +151,7 @@ def list_alerts(
 def get_alert(alert_id: int, request: Request, conn: Conn, staff: Staff) -> dict[str, Any]:
     a = _alert_in_scope(conn, staff, alert_id)
     accounts.log_access(
-        conn, staff.id, "view_alert", request.url.path, _ip(request), a.household_id, alert_id
+        conn, staff.id, "view_alert", request.url.path, client_ip(request), a.household_id, alert_id
     )
     conn.commit()
     return {"alert": _alert(a), "events": alert_store.events(conn, alert_id)}
@@ -204,7 +214,7 @@ def handoff(alert_id: int, body: Handoff, request: Request, conn: Conn, staff: S
         raise HTTPException(422, f"no active staff member {body.staff_id!r}")
     alert_store.handoff(conn, alert_id, body.staff_id, staff.id)
     accounts.log_access(
-        conn, staff.id, "handoff", request.url.path, _ip(request), a.household_id, alert_id
+        conn, staff.id, "handoff", request.url.path, client_ip(request), a.household_id, alert_id
     )
     conn.commit()
 
@@ -234,7 +244,7 @@ def household(household_id: str, request: Request, conn: Conn, staff: Staff) -> 
             (household_id,),
         ).fetchall()
     accounts.log_access(
-        conn, staff.id, "view_household", request.url.path, _ip(request), household_id
+        conn, staff.id, "view_household", request.url.path, client_ip(request), household_id
     )
     conn.commit()
     return {"household": h, "planners": planners, "away": away}
@@ -254,7 +264,9 @@ def set_away(
         " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
         (household_id, body.reason, body.starts_at, body.ends_at, body.note, staff.id),
     ).fetchone()
-    accounts.log_access(conn, staff.id, "set_away", request.url.path, _ip(request), household_id)
+    accounts.log_access(
+        conn, staff.id, "set_away", request.url.path, client_ip(request), household_id
+    )
     conn.commit()
     assert row is not None
     return {"id": row[0]}
@@ -275,7 +287,9 @@ def end_away(household_id: str, away_id: int, request: Request, conn: Conn, staf
     )
     if cur.rowcount == 0:
         raise HTTPException(404, "no such current away window")
-    accounts.log_access(conn, staff.id, "end_away", request.url.path, _ip(request), household_id)
+    accounts.log_access(
+        conn, staff.id, "end_away", request.url.path, client_ip(request), household_id
+    )
     conn.commit()
 
 
@@ -304,7 +318,7 @@ def _act(
         conn.rollback()
         raise HTTPException(409, str(e)) from None
     accounts.log_access(
-        conn, staff.id, action, request.url.path, _ip(request), a.household_id, alert_id
+        conn, staff.id, action, request.url.path, client_ip(request), a.household_id, alert_id
     )
     conn.commit()
     return {"alert": _alert(a)}

@@ -24,6 +24,10 @@ COOKIE = "anbu_session"
 SESSION_TTL = timedelta(hours=12)
 
 
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
 def new_tokens() -> tuple[str, str]:
     return secrets.token_urlsafe(32), secrets.token_urlsafe(24)
 

@@ -31,7 +31,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         with endpoints(settings) as ep:
             with connect(ep.database_url) as conn:
                 migrate(conn)
-            Ingester(ingest_config(settings, ep.database_url, ep.mqtt_url)).run_until(stop)  # type: ignore[arg-type]
+            Ingester(ingest_config(settings, ep.database_url, ep.mqtt_url)).run_until(stop)
 
     @bench_app.command("ingest")
     def bench_ingest_cmd(
