@@ -12,7 +12,10 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from alerts.policy import EscalationPlan
 
 
 class Severity(enum.IntEnum):
@@ -96,6 +99,9 @@ class Alert:
     escalation_severity: Severity | None = None
     escalation_started_at: datetime | None = None
     last_notified_at: datetime | None = None
+    #: the escalation plan the current escalation follows, fixed when it started (a policy
+    #: changed later applies to later escalations); None until the service sets it
+    policy: EscalationPlan | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -183,6 +189,7 @@ def on_finding(current: Alert | None, f: Finding) -> Transition:
         escalation_step=0,
         escalation_severity=f.severity,
         escalation_started_at=f.at,
+        policy=None,  # the service fixes the plan for the new severity
         acknowledged_at=None,
         acknowledged_by=None,
     )

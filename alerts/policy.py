@@ -1,17 +1,24 @@
 """Escalation policies: who is told, and when, until somebody acknowledges.
 
-A policy is a list of steps per severity, each `after` a delay from the start of the
-escalation, naming the roles to notify; after the last step, reminders repeat to the last
-step's roles every `repeat_every` until acknowledged. Pure: `due(...)` answers what should
-happen at a given time.
+A `Policy` has, per severity, an `EscalationPlan`: ordered steps (`after_minutes`, whom to
+`notify`), a reminder interval that repeats the last step until somebody acknowledges, and an
+optional "ask first" check-in with the resident. Districts may have their own; the service-wide
+default applies otherwise (`anbu/storage/policies.py`). An alert keeps the plan it started its
+escalation with (`Alert.policy`), so changing a policy affects alerts raised afterwards only.
+
+The policy is a document that crosses the API and the database, so it is a frozen pydantic model
+(validation is the point of it) rather than a dataclass; what `due` walks is the compiled
+`Step` tuple. Pure: `due(...)` answers what should happen at a given time.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from alerts.model import SYSTEM, Alert, AlertEvent, Severity, State, Transition
 
@@ -25,43 +32,121 @@ class Role(enum.StrEnum):
     CENTRE = "centre"  # the monitoring centre (nights, holidays, danger)
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
-    after: timedelta
-    roles: tuple[Role, ...]
+#: whom a step may notify: staff roles (the resident is asked through `ask_first`)
+Target = Literal["primary", "backup", "team_lead", "centre"]
+#: finding kinds that never wait for a check-in, whatever their severity: a person pressed SOS
+NEVER_ASK_FIRST = frozenset({"sos"})
+
+WEEK_MINUTES = 7 * 24 * 60
 
 
-@dataclass(frozen=True, slots=True)
-class Policy:
-    steps: dict[Severity, tuple[Step, ...]]
-    repeat_every: timedelta = timedelta(minutes=15)
-    #: how long the resident has to answer a check-in before staff are told
-    ask_first_for: timedelta = timedelta(minutes=10)
+class _Doc(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    def steps_for(self, severity: Severity) -> tuple[Step, ...]:
-        return self.steps[severity]
+
+class PolicyStep(_Doc):
+    """Notify `notify` once `after_minutes` have passed without an acknowledgement."""
+
+    after_minutes: Annotated[int, Field(ge=0, le=WEEK_MINUTES)]
+    notify: Annotated[tuple[Target, ...], Field(min_length=1, max_length=4)]
+
+    @model_validator(mode="after")
+    def _distinct(self) -> PolicyStep:
+        twice = sorted({t for t in self.notify if self.notify.count(t) > 1})
+        if twice:
+            raise ValueError(f"notify names {', '.join(twice)} more than once")
+        return self
+
+
+class AskFirst(_Doc):
+    """Send the resident a check-in first; staff steps start when `timeout_minutes` ran out."""
+
+    enabled: bool = False
+    timeout_minutes: Annotated[int, Field(ge=1, le=120)] = 10
+
+
+class EscalationPlan(_Doc):
+    """One severity's escalation. With ask-first on, `after_minutes` counts from the end of the
+    resident's time to answer; otherwise from when the escalation started."""
+
+    steps: Annotated[tuple[PolicyStep, ...], Field(min_length=1, max_length=10)]
+    reminder_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
+    ask_first: AskFirst = AskFirst()
+
+    @model_validator(mode="after")
+    def _in_order(self) -> EscalationPlan:
+        for i, (a, b) in enumerate(zip(self.steps, self.steps[1:], strict=False), start=2):
+            if b.after_minutes <= a.after_minutes:
+                raise ValueError(
+                    f"steps must be in order of time: step {i} (after {b.after_minutes} min)"
+                    f" does not come after step {i - 1} (after {a.after_minutes} min)"
+                )
+        return self
+
+    @property
+    def repeat_every(self) -> timedelta:
+        return timedelta(minutes=self.reminder_minutes)
+
+    def schedule(self, ask_first: bool = True) -> tuple[Step, ...]:
+        """The steps `due` walks: the check-in (when on and allowed), then the staff steps."""
+        if not (ask_first and self.ask_first.enabled):
+            return tuple(
+                Step(timedelta(minutes=s.after_minutes), tuple(map(Role, s.notify)))
+                for s in self.steps
+            )
+        lag = timedelta(minutes=self.ask_first.timeout_minutes)
+        return (Step(timedelta(0), (Role.RESIDENT,)),) + tuple(
+            Step(lag + timedelta(minutes=s.after_minutes), tuple(map(Role, s.notify)))
+            for s in self.steps
+        )
+
+
+class Policy(_Doc):
+    """An escalation policy: one plan per severity."""
+
+    caution: EscalationPlan
+    alarm: EscalationPlan
+    danger: EscalationPlan
+
+    @model_validator(mode="after")
+    def _danger_acts_now(self) -> Policy:
+        if self.danger.ask_first.enabled:
+            raise ValueError("danger never waits for the resident: ask_first must be off")
+        if self.danger.steps[0].after_minutes != 0:
+            raise ValueError("danger is acted on at once: its first step must be after 0 min")
+        return self
+
+    def plan(self, severity: Severity) -> EscalationPlan:
+        plan: EscalationPlan = getattr(self, severity.label)
+        return plan
 
 
 def default_policy(ask_first: bool = True) -> Policy:
-    """What a district gets unless it configures its own (see docs)."""
-    first = (Step(timedelta(0), (Role.RESIDENT,)),) if ask_first else ()
-    lag = timedelta(minutes=10) if ask_first else timedelta(0)
+    """The built-in default: what applies unless a district or the service configures its own."""
+    check_in = AskFirst(enabled=ask_first, timeout_minutes=10)
+
+    def step(after: int, *notify: Target) -> PolicyStep:
+        return PolicyStep(after_minutes=after, notify=notify)
+
     return Policy(
-        {
-            Severity.CAUTION: (*first, Step(lag, (Role.PRIMARY,))),
-            Severity.ALARM: (
-                *first,
-                Step(lag, (Role.PRIMARY,)),
-                Step(lag + timedelta(minutes=15), (Role.BACKUP, Role.TEAM_LEAD)),
-                Step(lag + timedelta(minutes=30), (Role.CENTRE,)),
-            ),
-            # danger goes to the centre at once, and never waits for a check-in
-            Severity.DANGER: (
-                Step(timedelta(0), (Role.CENTRE, Role.PRIMARY)),
-                Step(timedelta(minutes=15), (Role.BACKUP, Role.TEAM_LEAD)),
-            ),
-        }
+        caution=EscalationPlan(steps=(step(0, "primary"),), ask_first=check_in),
+        alarm=EscalationPlan(
+            steps=(step(0, "primary"), step(15, "backup", "team_lead"), step(30, "centre")),
+            ask_first=check_in,
+        ),
+        # danger goes to the centre at once, and never waits for a check-in
+        danger=EscalationPlan(
+            steps=(step(0, "centre", "primary"), step(15, "backup", "team_lead"))
+        ),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A compiled step: `after` the start of the escalation, notify `roles`."""
+
+    after: timedelta
+    roles: tuple[Role, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +159,41 @@ class Due:
     detail: dict[str, str] = field(default_factory=dict)
 
 
+def plan_of(policy: Policy, alert: Alert) -> EscalationPlan:
+    """The plan the alert's escalation follows: its own, fixed when the escalation started
+    (see `adopt`), else the policy's for its severity (alerts from before per-district plans)."""
+    return alert.policy or policy.plan(_severity(alert))
+
+
+def _severity(alert: Alert) -> Severity:
+    return alert.escalation_severity or alert.severity
+
+
+def _steps(policy: Policy, alert: Alert) -> tuple[Step, ...]:
+    sev = _severity(alert)
+    ask = sev is not Severity.DANGER and alert.kind not in NEVER_ASK_FIRST
+    return plan_of(policy, alert).schedule(ask)
+
+
+def adopt(t: Transition, plan: EscalationPlan, source: str) -> Transition:
+    """Fix the plan of an escalation that starts with this transition (an alert opened, or its
+    severity rose) and record it, and where it came from, in the event that started it."""
+    events = tuple(
+        replace(
+            e,
+            detail={
+                **e.detail,
+                "policy_source": source,
+                "policy": plan.model_dump(mode="json"),
+            },
+        )
+        if e.action in ("opened", "severity_raised")
+        else e
+        for e in t.events
+    )
+    return Transition(replace(t.alert, policy=plan), events)
+
+
 def due(policy: Policy, alert: Alert, now: datetime) -> list[Due]:
     """What should be notified at `now` for this alert, given the steps already done.
 
@@ -82,7 +202,7 @@ def due(policy: Policy, alert: Alert, now: datetime) -> list[Due]:
     """
     if alert.state is not State.OPEN:
         return []
-    steps = policy.steps_for(alert.escalation_severity or alert.severity)
+    steps = _steps(policy, alert)
     base = _escalation_start(alert)
     out: list[Due] = []
     done = alert.escalation_step
@@ -92,7 +212,8 @@ def due(policy: Policy, alert: Alert, now: datetime) -> list[Due]:
         else:
             break
     last = alert.last_notified_at
-    if not out and done >= len(steps) and last is not None and now - last >= policy.repeat_every:
+    every = plan_of(policy, alert).repeat_every
+    if not out and done >= len(steps) and last is not None and now - last >= every:
         out.append(Due(done, steps[-1].roles, reminder=True))
     return out
 
@@ -105,11 +226,11 @@ def next_due_at(policy: Policy, alert: Alert) -> datetime | None:
     """When `due` will next have something for this alert (for scheduling and the dashboard)."""
     if alert.state is not State.OPEN:
         return None
-    steps: Sequence[Step] = policy.steps_for(alert.escalation_severity or alert.severity)
+    steps = _steps(policy, alert)
     if alert.escalation_step < len(steps):
         return _escalation_start(alert) + steps[alert.escalation_step].after
     if alert.last_notified_at is not None:
-        return alert.last_notified_at + policy.repeat_every
+        return alert.last_notified_at + plan_of(policy, alert).repeat_every
     return None
 
 

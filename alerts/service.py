@@ -6,6 +6,12 @@ never leaves an alert without its notifications or a notification without its al
 Stages, in order: dedup (the alert's identity) -> suppress (away mode, visits, maintenance;
 never SOS) -> escalate (the policy's due steps) -> route (planner, backup, centre by office
 hours) -> outbox (one row per recipient channel). Delivery is the outbox worker's job.
+
+Policy: when an escalation starts (an alert opens, or its severity rises) the plan of the
+household's district is read in the same transaction (else the stored service-wide default,
+else `policy`, the built-in) and fixed on the alert, recorded in the event that started it. A
+policy changed at runtime so applies to every escalation that starts afterwards; one already
+under way keeps the plan it started with.
 """
 
 from __future__ import annotations
@@ -29,9 +35,10 @@ from alerts.model import (
     on_finding,
     resolve,
 )
-from alerts.policy import Due, Policy, default_policy, due, mark_notified
+from alerts.policy import Due, Policy, adopt, default_policy, due, mark_notified
 from alerts.routing import RESIDENT, OfficeCalendar, Recipient, recipients
 from anbu.storage import alerts as store
+from anbu.storage import policies
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +50,7 @@ ENDED_BY_LIFE = frozenset({"inactivity", "overdue_return", "power_anomaly"})
 
 @dataclass(slots=True)
 class AlertService:
+    #: the built-in policy: for districts and severities without a stored plan
     policy: Policy = field(default_factory=default_policy)
     calendar: OfficeCalendar = field(default_factory=OfficeCalendar)
     #: where staff open an alert, put in notifications
@@ -56,6 +64,8 @@ class AlertService:
             if current is not None and not t.changed:
                 store.save(conn, t.alert)
                 return t.alert
+            if t.alert.policy is None:  # an escalation starts: fix the plan it follows
+                t = self._adopt(conn, t)
             suppressed = (
                 None
                 if f.kind in NEVER_SUPPRESSED
@@ -149,6 +159,14 @@ class AlertService:
             if a is None:
                 raise LookupError(f"no alert {alert_id}")
             return self._store(conn, step(a), None)
+
+    def _adopt(self, conn: psycopg.Connection[Any], t: Transition) -> Transition:
+        a = t.alert
+        sev = a.escalation_severity or a.severity
+        found = policies.for_household(conn, a.household_id, sev)
+        if found is None:
+            return adopt(t, self.policy.plan(sev), "built-in")
+        return adopt(t, found.plan, found.source)
 
     def _store(self, conn: psycopg.Connection[Any], t: Transition, suppressed: str | None) -> Alert:
         alert_id = store.save(conn, t.alert, suppressed_by=suppressed)

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from psycopg_pool import ConnectionPool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from alerts.service import AlertService
 from anbu.clock import Clock, SystemClock
-from dashboard import admin
+from dashboard import admin, live, pages, policies
 from dashboard.api import router
 
 
@@ -31,9 +35,13 @@ def create_app(
         )
         pool.open(wait=True, timeout=30)
         app.state.pool = pool
+        hub = live.Broadcaster(database_url)
+        app.state.broadcaster = hub
+        hub.start()
         try:
             yield
         finally:
+            await hub.stop()
             pool.close()
 
     app = FastAPI(
@@ -48,6 +56,24 @@ def create_app(
     app.state.secure_cookies = secure_cookies
     app.include_router(router)
     app.include_router(admin.router)
+    app.include_router(live.router)
+    app.include_router(pages.router)
+    app.mount(
+        "/static", StaticFiles(directory=Path(pages.HERE) / "static"), name="static"
+    )
+
+    @app.exception_handler(pages.LoginRequired)
+    async def login_first(request: Request, exc: pages.LoginRequired) -> Response:
+        return pages.login_redirect(request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # pages answer in HTML; the API (and anything asked for as JSON) keeps FastAPI's JSON
+        wants_html = "text/html" in request.headers.get("accept", "")
+        if exc.status_code == 404 and wants_html and not request.url.path.startswith("/api/"):
+            return pages.not_found_page(request)
+        return await http_exception_handler(request, exc)
+    app.include_router(policies.router)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -17,11 +17,12 @@ from psycopg.types.json import Jsonb
 
 from alerts.model import Alert, AlertEvent, Outcome, Severity, State
 from alerts.routing import Assignment
+from anbu.storage.policies import parse_plan
 
 _ALERT_COLS = (
     "id, household_id, kind, severity, state, opened_at, updated_at, explanation, evidence,"
     " acknowledged_at, acknowledged_by, resolved_at, resolved_by, outcome, escalation_step,"
-    " escalation_severity, escalation_started_at, last_notified_at"
+    " escalation_severity, escalation_started_at, last_notified_at, escalation_policy"
 )
 
 
@@ -47,6 +48,11 @@ def _alert(r: dict[str, Any]) -> Alert:
         ),
         escalation_started_at=r["escalation_started_at"],
         last_notified_at=r["last_notified_at"],
+        policy=(
+            parse_plan(r["escalation_policy"], f"alert {r['id']}")
+            if r["escalation_policy"] is not None
+            else None
+        ),
     )
 
 
@@ -114,6 +120,7 @@ def save(conn: psycopg.Connection[Any], a: Alert, suppressed_by: str | None = No
         "escalation_severity": a.escalation_severity.label if a.escalation_severity else None,
         "escalation_started_at": a.escalation_started_at,
         "last_notified_at": a.last_notified_at,
+        "escalation_policy": Jsonb(a.policy.model_dump(mode="json")) if a.policy else None,
         "suppressed_by": suppressed_by,
     }
     if a.id is None:

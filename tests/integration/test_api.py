@@ -320,3 +320,29 @@ def test_monitoring_staff_reassign_planners_in_their_district(
     assert r.status_code == 422 and "not an active planner" in r.json()["detail"]
     login(client, "planner2")
     assert client.get("/api/households/hh-1").status_code == 200
+
+
+def test_every_route_with_a_district_is_closed_to_outsiders(
+    api: tuple[TestClient, dict[str, int]],
+) -> None:
+    client, _ = api
+    # every documented route, from the OpenAPI schema (so a new district route is covered)
+    paths = client.app.openapi()["paths"]  # type: ignore[attr-defined]
+    routes = [(p, m.upper()) for p, ops in paths.items() for m in ops if "{district_id}" in p]
+    assert len(routes) >= 4
+    body = default_policy().model_dump(mode="json")
+    # planners and field workers have no district scope; monitor2 is in d2, not d1
+    for user in ("planner1", "field1", "monitor2"):
+        csrf = login(client, user)
+        for template, method in routes:
+            path = template.replace("{district_id}", "d1")
+            r = client.request(method, path, headers=csrf, json=body)
+            assert r.status_code in (403, 404), (user, method, path, r.status_code, r.text)
+    # monitoring staff read their own district's policy but change nothing, anywhere
+    csrf = login(client, "monitor1")
+    for template, method in routes:
+        r = client.request(method, template.replace("{district_id}", "d1"), headers=csrf, json=body)
+        assert r.status_code == (200 if method == "GET" else 403), (method, template, r.text)
+    for method in ("PUT", "DELETE"):
+        r = client.request(method, "/api/escalation-policy", headers=csrf, json=body)
+        assert r.status_code == 403, (method, r.text)
