@@ -78,7 +78,8 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
         with endpoints(settings) as ep:
             system = System(settings, ep.database_url, ep.mqtt_url)
             system.start()
-            typer.echo(f"anbu running: http://{settings.http_host}:{settings.http_port}/docs")
+            web = f"http://{_browsable(settings.http_host)}:{settings.http_port}"
+            typer.echo(f"anbu running: dashboard {web}/, API {web}/docs")
             try:
                 stop.wait()
             finally:
@@ -95,8 +96,12 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
             "the district goes live (60: an hour a minute).",
         ),
         history_days: float = typer.Option(2.0, help="Days of recent history to replay."),
+        open_browser: bool = typer.Option(
+            True, "--open/--no-open", help="Open the dashboard in a browser, if there is a screen."
+        ),
     ) -> None:
-        """Run the whole system on this machine: embedded database and broker where unset."""
+        """Run the whole system on this machine and open its dashboard (embedded database and
+        broker where unset)."""
         from anbu.demo import DEMO_PASSWORD, demo_district
         from anbu.demo import seed as seed_district
         from anbu.runtime import endpoints
@@ -130,12 +135,18 @@ def register(app: typer.Typer, db_app: typer.Typer, bench_app: typer.Typer) -> N
                 f"  MQTT:     {ep.mqtt_url}{embedded_broker}; alerts for staff on "
                 "anbu/staff/{id}/alerts"
             )
-            typer.echo(f"  API:      http://{settings.http_host}:{settings.http_port}/docs")
+            web = f"http://{_browsable(settings.http_host)}:{settings.http_port}"
+            typer.echo(f"  dashboard: {web}/  (Korean; English at {web}/lang/en)")
+            typer.echo(f"  API:      {web}/docs")
             typer.echo(
                 f"  simulated homes: the last {history_days:g} days replayed at {speed:g}x, "
                 "then live; Ctrl-C stops."
             )
             typer.echo(f"  demo logins: admin, monitor1, planner1..4, field1 / {DEMO_PASSWORD}")
+            if open_browser and _has_display():
+                import webbrowser
+
+                webbrowser.open(f"{web}/login")
             t0 = time.monotonic()
             try:
                 while not stop.wait(10 if duration == 0 else min(10, duration)):
@@ -197,3 +208,17 @@ def _start_district(
     t = threading.Thread(target=run, name="anbu-demo-district", daemon=True)
     t.start()
     return t
+
+
+def _browsable(host: str) -> str:
+    """The host to put in a URL for a server listening on `host` (0.0.0.0 is not browsable)."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
+def _has_display() -> bool:
+    import os
+    import sys
+
+    return sys.platform in ("darwin", "win32") or bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )

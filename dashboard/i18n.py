@@ -7,6 +7,7 @@ from the same code. The browser updates relative times with the same words (see 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -162,6 +163,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "household.online": ("연결됨", "Online"),
     "household.offline": ("끊김", "Offline"),
     "household.signs": ("생활 신호 수", "Signs of life"),
+    "household.no_data": ("기록 없음", "No data"),
     "household.range_own": ("본인 범위", "Own range"),
     "household.range_clinical": ("기준 범위", "Clinical band"),
     "field.title": ("내 알림", "My alerts"),
@@ -198,6 +200,30 @@ CLIENT_KEYS = (
 )
 
 
+@functools.lru_cache(maxsize=8192)
+def _duration(lang: str, minutes: int) -> str:
+    # cached: a board of thousands of homes formats the same few hundred durations
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    parts: list[str] = []
+    if days >= 2:
+        parts.append(format_unit(days, "duration-day", length="short", locale=lang))
+        if hours:
+            parts.append(format_unit(hours, "duration-hour", length="short", locale=lang))
+    else:
+        hours += days * 24
+        if hours:
+            parts.append(format_unit(hours, "duration-hour", length="short", locale=lang))
+        if mins or not hours:
+            parts.append(format_unit(mins, "duration-minute", length="short", locale=lang))
+    return " ".join(parts)
+
+
+@functools.lru_cache(maxsize=8192)
+def _ago(lang: str, minutes: int) -> str:
+    return Translator(lang)("time.ago", duration=_duration(lang, minutes))
+
+
 def pick(lang: str | None) -> str:
     return lang if lang in LANGS else DEFAULT
 
@@ -222,28 +248,15 @@ class Translator:
 
     def duration(self, d: timedelta) -> str:
         """Hours and minutes (days past two days), in the user's language."""
-        minutes = max(0, int(d.total_seconds() // 60))
-        days, rest = divmod(minutes, 1440)
-        hours, mins = divmod(rest, 60)
-        parts: list[str] = []
-        if days >= 2:
-            parts.append(format_unit(days, "duration-day", length="short", locale=self.lang))
-            if hours:
-                parts.append(format_unit(hours, "duration-hour", length="short", locale=self.lang))
-        else:
-            hours += days * 24
-            if hours:
-                parts.append(format_unit(hours, "duration-hour", length="short", locale=self.lang))
-            if mins or not hours:
-                parts.append(format_unit(mins, "duration-minute", length="short", locale=self.lang))
-        return " ".join(parts)
+        return _duration(self.lang, max(0, int(d.total_seconds() // 60)))
 
     def ago(self, at: datetime | None, now: datetime) -> str:
         if at is None:
             return self("time.never")
-        if now - at < timedelta(minutes=1):
+        minutes = int((now - at).total_seconds() // 60)
+        if minutes < 1:
             return self("time.just_now")
-        return self("time.ago", duration=self.duration(now - at))
+        return _ago(self.lang, minutes)
 
     def when(self, at: datetime | None, tz: str | ZoneInfo = SEOUL) -> str:
         if at is None:

@@ -94,4 +94,7 @@ def seed_sample(
             rows,
         )
     conn.commit()
+    # fresh statistics, as autovacuum would soon have them: the board's plan depends on them
+    conn.execute("ANALYZE")
+    conn.commit()
     return last

@@ -18,11 +18,9 @@ from anbu.storage.accounts import SCOPE
 SIGN_KINDS = sorted(k.value for k in PERSON_KINDS)
 
 _BOARD = f"""
-SELECT h.id, h.display_name, h.dong, h.risk_level, h.district_id,
-       p.staff_id AS planner_id, s.display_name AS planner_name,
-       d.last_sign_at, d.last_heard_at, d.state AS presence,
-       a.person_rank, a.device_alerts, a.open_alerts, a.oldest_open,
-       aw.reason AS away_reason
+SELECT h.id, h.display_name, h.dong, h.risk_level, s.display_name AS planner_name,
+       d.last_sign_at, d.state AS presence,
+       a.person_rank, a.device_alerts, a.open_alerts, aw.reason AS away_reason
 FROM households h
 LEFT JOIN assignments p ON p.household_id = h.id AND p.role = 'primary' AND p.ended_at IS NULL
 LEFT JOIN staff s ON s.id = p.staff_id
@@ -33,8 +31,7 @@ LEFT JOIN (
                     WHEN severity = 'danger' THEN 3 WHEN severity = 'alarm' THEN 2
                     ELSE 1 END) AS person_rank,
            count(*) FILTER (WHERE kind LIKE 'device.%%') AS device_alerts,
-           count(*) AS open_alerts,
-           min(opened_at) AS oldest_open
+           count(*) AS open_alerts
     FROM alerts WHERE state <> 'resolved' GROUP BY household_id
 ) a ON a.household_id = h.id
 LEFT JOIN LATERAL (
@@ -53,7 +50,7 @@ WHERE h.active AND {SCOPE}
   AND (%(q)s::text IS NULL OR h.display_name ILIKE %(q)s OR h.id ILIKE %(q)s
        OR h.address ILIKE %(q)s OR h.dong ILIKE %(q)s)
 ORDER BY coalesce(a.person_rank, 0) DESC, coalesce(a.device_alerts, 0) > 0 DESC,
-         d.last_sign_at ASC NULLS FIRST, h.id
+         d.last_sign_at ASC NULLS FIRST, h.id COLLATE "C"
 """
 
 

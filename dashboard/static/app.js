@@ -149,18 +149,43 @@
   // -- live updates -------------------------------------------------------------------------
   // regions of the current page that a change re-renders in place (fetched, never reloaded)
   const REGIONS = { alerts: ["#queue-body"], field: ["#field-list"], household: ["#hh", "#alerts", "#away"] };
-  async function refreshPage() {
+  // what the user is in the middle of (an outcome being chosen, a note being typed) survives
+  function keepWork() {
+    const open = $$(".actions").filter((b) => { const o = $(".outcomes", b); return o && !o.hidden; }).map((b) => b.dataset.alert);
+    const typed = $$(".actions form.note").map((f) => [f.closest(".actions").dataset.alert, f.elements.text.value]).filter(([, v]) => v);
+    const focused = document.activeElement && document.activeElement.closest(".actions");
+    return () => {
+      for (const id of open) {
+        const b = $(`.actions[data-alert="${id}"]`);
+        if (b && $(".outcomes", b)) { $(".outcomes", b).hidden = false; const s = $('[data-action="resolve-start"]', b); if (s) s.hidden = true; }
+      }
+      for (const [id, v] of typed) {
+        const f = $(`.actions[data-alert="${id}"] form.note`);
+        if (f) f.elements.text.value = v;
+      }
+      if (focused) { const f = $(`.actions[data-alert="${focused.dataset.alert}"] input`); if (f) f.focus(); }
+    };
+  }
+  let pending = null;
+  function refreshPage() {
+    // changes come in bursts (an alert and its first notification): one fetch for a burst
+    if (!pending) pending = new Promise((resolve) => setTimeout(() => { pending = null; resolve(reload()); }, 150));
+    return pending;
+  }
+  async function reload() {
     if (page === "board") return;
     const ids = REGIONS[page] || [];
     if (!ids.length) return;
     const res = await fetch(location.href, { credentials: "same-origin" });
     if (!res.ok) return;
     const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+    const restore = keepWork();
     for (const sel of ids) {
       const fresh = $(sel, doc);
       const old = $(sel);
       if (fresh && old) { old.replaceWith(document.adoptNode(fresh)); }
     }
+    restore();
     refreshTimes();
   }
   const filters = () => {
@@ -257,23 +282,29 @@
     const data = JSON.parse(dataEl.textContent);
     const L = JSON.parse(document.getElementById("chart-labels").textContent);
     const cfg = { displayModeBar: false, responsive: true, locale: lang };
+    const empty = (id) => {
+      const el = document.getElementById(id);
+      el.classList.add("no-data");
+      el.textContent = L.empty;
+    };
     const margin = { l: 90, r: 10, t: 10, b: 40 };
     const tl = data.timeline;
-    Plotly.newPlot("chart-timeline", [{
+    if (!tl.t.length) empty("chart-timeline"); else Plotly.newPlot("chart-timeline", [{
       x: tl.t, y: tl.room, text: tl.kind, mode: "markers", type: "scatter",
       marker: { size: 9, opacity: 0.7, color: "#1f4fa8" }, hovertemplate: "%{x}<br>%{y}: %{text}<extra></extra>",
     }], { margin, yaxis: { type: "category" }, xaxis: { type: "date" } }, cfg);
     const hm = data.heatmap;
-    Plotly.newPlot("chart-heatmap", [{
+    const any = hm.z.some((day) => day.some((n) => n > 0));
+    if (!any) { empty("chart-heatmap"); empty("chart-today"); } else Plotly.newPlot("chart-heatmap", [{
       z: hm.z, x: Array.from({ length: 24 }, (_, h) => h), y: hm.days, type: "heatmap",
       colorscale: "Blues", reversescale: true, hovertemplate: "%{y} %{x}h: %{z}<extra></extra>", colorbar: { title: { text: L.signs } },
     }], { margin: { l: 90, r: 10, t: 10, b: 30 }, yaxis: { type: "category", autorange: "reversed" }, xaxis: { dtick: 2 } }, cfg);
     const hours = Array.from({ length: 24 }, (_, h) => h);
-    Plotly.newPlot("chart-today", [
+    if (any) Plotly.newPlot("chart-today", [
       { x: hours, y: hm.usual, name: L.usual, type: "scatter", mode: "lines", line: { color: "#67707a" } },
       { x: hours.slice(0, hm.hour_now + 1), y: hm.today.slice(0, hm.hour_now + 1), name: L.today, type: "bar", marker: { color: "#1f4fa8" } },
     ], { margin: { l: 40, r: 10, t: 10, b: 30 }, legend: { orientation: "h" }, xaxis: { dtick: 2 } }, cfg);
-    Plotly.newPlot("chart-power", [{ x: data.power.t, y: data.power.w, type: "scatter", mode: "lines", line: { color: "#e0530b" }, name: "W" }],
+    if (!data.power.t.length) empty("chart-power"); else Plotly.newPlot("chart-power", [{ x: data.power.t, y: data.power.w, type: "scatter", mode: "lines", line: { color: "#e0530b" }, name: "W" }],
       { margin: { l: 50, r: 10, t: 10, b: 40 }, yaxis: { title: { text: "W" } } }, cfg);
     const box = document.getElementById("chart-health");
     if (box) {

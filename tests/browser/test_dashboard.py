@@ -72,7 +72,7 @@ def test_collapse_turns_the_household_red_live_then_acknowledge_and_resolve(
 ) -> None:
     log_in(page, site, "monitor1")
     page.wait_for_selector("body[data-live='1']")
-    household = "hh-0005"
+    household = "hh-0001"  # it has two weeks of simulated readings: the charts draw
     row = page.locator(f"#h-{household}")
     assert row.get_attribute("data-state") == "normal"
     page.evaluate("window.__notReloaded = true")
@@ -82,7 +82,7 @@ def test_collapse_turns_the_household_red_live_then_acknowledge_and_resolve(
     page.wait_for_selector(f"#h-{household}[data-state='danger']", timeout=5000)
     banner = page.locator("#banner")
     banner.wait_for(state="visible", timeout=5000)
-    name = row.get_attribute("data-name")
+    name = row.locator("td a").first.inner_text()
     assert name and name in banner.inner_text()
     assert "위험" in banner.inner_text()
     assert page.evaluate("window.__notReloaded") is True  # changed in place, no reload
@@ -94,6 +94,8 @@ def test_collapse_turns_the_household_red_live_then_acknowledge_and_resolve(
     page.click("#banner-link")
     page.wait_for_url(re.compile(f"/households/{household}$"))
     page.wait_for_selector("#chart-heatmap .main-svg")  # plotly drew the rhythm
+    page.wait_for_selector("#chart-power .main-svg")
+    page.screenshot(path=str(SHOTS / "household-ko.png"), full_page=True)
     card = page.locator("#alerts article.st-open").first
     card.locator("[data-action='acknowledge']").click()
     page.wait_for_selector("#alerts article.st-acknowledged")
@@ -150,14 +152,15 @@ def test_phone_view_acknowledge_and_resolve_in_two_taps(browser: Any, site: Site
         assert card.locator("a.call").get_attribute("href").startswith("tel:010")
         # nothing is wider than the phone
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SHOTS / "field-phone.png"), full_page=True)
         card.locator("[data-action='acknowledge']").tap()  # one tap
         page.wait_for_selector(f"#a-{alert_id} >> text=확인됨")
         card = page.locator(f"#a-{alert_id}")
         card.locator("[data-action='resolve-start']").tap()  # two taps to resolve
         card.locator("[data-action='resolve'][data-outcome='resident_helped']").tap()
         page.wait_for_selector(f"#a-{alert_id}", state="detached")
-        SHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SHOTS / "field-phone.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / "field-phone-done.png"), full_page=True)
     finally:
         context.close()
     with connect(site.database_url) as conn:
