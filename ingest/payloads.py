@@ -2,6 +2,9 @@
 
 Strict: a string is not a number and 1 is not `true`. Extra fields are kept (firmware may add
 some) and travel in the reading's `data`.
+
+The ingester's fast path (`ingest/rows.py`) restates these rules for well-formed readings: a
+change here needs the same change there (tests/unit/test_decode_rows.py compares the two).
 """
 
 from __future__ import annotations

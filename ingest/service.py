@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from typing import Literal
 
 from anbu.domain import Reading
 from anbu.mqtt import BrokerAddress, Protocol, detect_protocol
+from ingest.backlog import Backlog
 from ingest.decode import Limits
 from ingest.subscriber import Subscriber
 from ingest.writer import BatchWriter, Item, WriterStats
@@ -39,7 +39,7 @@ class Ingester:
     ) -> None:
         protocol: Protocol = detect_protocol(cfg.broker) if cfg.protocol == "auto" else cfg.protocol
         self.protocol = protocol
-        self._q: queue.Queue[Item] = queue.Queue(maxsize=cfg.queue_max)
+        self._q: Backlog[Item] = Backlog(cfg.queue_max)
         self.writer = BatchWriter(
             cfg.database_url, self._q, cfg.batch_max, cfg.batch_ms, cfg.unknown_devices, on_commit
         )

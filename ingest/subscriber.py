@@ -10,7 +10,6 @@ message).
 from __future__ import annotations
 
 import logging
-import queue
 import struct
 import threading
 from dataclasses import dataclass, field
@@ -26,7 +25,9 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from anbu.contract import SUBSCRIPTION
 from anbu.domain import DeadLetter
 from anbu.mqtt import BrokerAddress, Protocol, make_client
-from ingest.decode import Decoded, Limits, Reason, decode
+from ingest.backlog import Backlog
+from ingest.decode import Limits, Reason
+from ingest.rows import Rows, decode_rows
 from ingest.writer import Item
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ _PUBACK = struct.Struct("!BBH")
 @dataclass(slots=True)
 class Subscriber:
     addr: BrokerAddress
-    q: queue.Queue[Item]
+    q: Backlog[Item]
     client_id: str
     protocol: Protocol
     limits: Limits = Limits()
@@ -122,7 +123,7 @@ class Subscriber:
             topic = msg.topic
         except UnicodeDecodeError:
             topic = msg._topic.decode("utf-8", "replace")
-            decoded = Decoded(
+            decoded = Rows(
                 dead=[
                     DeadLetter(
                         now,
@@ -135,7 +136,9 @@ class Subscriber:
                 ]
             )
         else:
-            decoded = decode(topic, bytes(msg.payload), now, self.limits, retained=bool(msg.retain))
+            decoded = decode_rows(
+                topic, bytes(msg.payload), now, self.limits, retained=bool(msg.retain)
+            )
         self.q.put(Item(decoded, (self._generation, msg.mid) if msg.qos > 0 else None))
 
     def acknowledge(self, tokens: list[tuple[int, int]]) -> None:

@@ -8,29 +8,28 @@ not acknowledged, and duplicates are dropped by the unique index.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import psycopg
 
 from anbu.domain import DeadLetter, Reading
 from anbu.storage import readings as store
 from anbu.storage.db import connect
-from ingest.decode import Decoded
+from ingest.backlog import Backlog
+from ingest.rows import Rows
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
+class Item(NamedTuple):
     """One MQTT message after decoding, with what is needed to acknowledge it."""
 
-    decoded: Decoded
+    decoded: Rows
     #: (connection generation, MQTT packet id) for a QoS 1 message; None needs no ack
     ack: tuple[int, int] | None = None
 
@@ -49,7 +48,7 @@ class WriterStats:
 @dataclass(slots=True)
 class BatchWriter:
     database_url: str
-    q: queue.Queue[Item]
+    q: Backlog[Item]
     batch_max: int = 5_000
     batch_ms: int = 50
     unknown_devices: Literal["register", "reject"] = "register"
@@ -85,26 +84,21 @@ class BatchWriter:
         conn.close()
 
     def _collect(self) -> list[Item]:
-        try:
-            first = self.q.get(timeout=0.2)
-        except queue.Empty:
+        q = self.q
+        first = q.get(0.2)
+        if first is None:
             return []
         batch = [first]
-        n = len(first.decoded.readings)
+        n = len(first.decoded.rows)
         deadline = time.monotonic() + self.batch_ms / 1000
         while n < self.batch_max:
-            try:
-                it = self.q.get_nowait()
-            except queue.Empty:
-                left = deadline - time.monotonic()
-                if left <= 0:
+            it = q.get_nowait()
+            if it is None:
+                if not q.wait(deadline):
                     break
-                try:
-                    it = self.q.get(timeout=left)
-                except queue.Empty:
-                    break
+                continue
             batch.append(it)
-            n += len(it.decoded.readings)
+            n += len(it.decoded.rows)
         return batch
 
     def _connect(self) -> psycopg.Connection[Any]:
@@ -120,15 +114,15 @@ class BatchWriter:
                 delay = min(delay * 2, 10.0)
 
     def _commit(self, conn: psycopg.Connection[Any], batch: list[Item]) -> psycopg.Connection[Any]:
-        readings = [r for it in batch for r in it.decoded.readings]
+        rows = Rows([r for it in batch for r in it.decoded.rows])
         dead = [d for it in batch for d in it.decoded.dead]
         while True:
             try:
-                res = store.store_batch(conn, readings, dead, self.unknown_devices)
+                res = store.store_rows(conn, rows.rows, dead, self.unknown_devices)
                 conn.commit()
                 break
             except psycopg.OperationalError as e:  # connection lost: keep the batch, reconnect
-                log.warning("batch of %d not committed (%s); reconnecting", len(readings), e)
+                log.warning("batch of %d not committed (%s); reconnecting", len(rows.rows), e)
                 self.stats.retries += 1
                 conn.close()
                 conn = self._connect()
@@ -139,13 +133,13 @@ class BatchWriter:
                 break
         s = self.stats
         s.messages += len(batch)
-        s.readings += len(readings)
+        s.readings += len(rows.rows)
         s.inserted += res.inserted
         s.dead_letters += res.dead_letters
         s.batches += 1
         s.last_commit = time.time()
-        if self.on_commit is not None and readings:
-            self.on_commit(readings)
+        if self.on_commit is not None and rows.rows:
+            self.on_commit(rows.readings)
         return conn
 
     def _one_by_one(self, conn: psycopg.Connection[Any], batch: list[Item]) -> store.BatchResult:
@@ -153,9 +147,7 @@ class BatchWriter:
         inserted = dead_n = 0
         for it in batch:
             try:
-                r = store.store_batch(
-                    conn, it.decoded.readings, it.decoded.dead, self.unknown_devices
-                )
+                r = store.store_rows(conn, it.decoded.rows, it.decoded.dead, self.unknown_devices)
                 conn.commit()
                 inserted += r.inserted
                 dead_n += r.dead_letters
