@@ -40,6 +40,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "board.clear": ("초기화", "Clear"),
     "board.all": ("전체", "All"),
     "board.empty": ("조건에 맞는 가구가 없습니다", "No households match"),
+    "board.all_alerts": ("전체 보기", "See all"),
     "board.live": ("실시간", "Live"),
     "board.offline": ("연결 끊김 — 재연결 중", "Disconnected — reconnecting"),
     "col.state": ("상태", "State"),

@@ -36,6 +36,8 @@ from dashboard.view import CLINICAL, board_state, own_range
 HERE = Path(__file__).parent
 LANG_COOKIE = "anbu_lang"
 HEATMAP_DAYS = 28
+#: open alerts shown above the board (the queue page has them all)
+BOARD_ALERTS = 20
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
@@ -195,6 +197,7 @@ def board(
     for r in rows:
         counts[r["state"]] += 1
     choices = store.filter_choices(conn, accounts.scope_params(staff))
+    urgent = _queue(conn, staff, request.app.state.alerts.policy, BOARD_ALERTS)
     accounts.log_access(conn, staff.id, "view_board", str(request.url.path), client_ip(request))
     conn.commit()
     t = Translator(language(request, staff))
@@ -203,6 +206,8 @@ def board(
         "board.html",
         viewer,
         rows=rows,
+        alerts=urgent,
+        board_alerts=BOARD_ALERTS,
         # one string for all rows: the loop in Python, not in the template (10,000 rows)
         rows_html=Markup("".join(view.board_row(r, t, now) for r in rows)),
         total=total[0] if total else 0,
@@ -255,9 +260,11 @@ def board_row(
 # -- the alert queue ----------------------------------------------------------------------
 
 
-def _queue(conn: Conn, staff: accounts.StaffMember, policy: Any) -> list[dict[str, Any]]:
-    """Open alerts in scope, with when each escalates (or reminds) next."""
-    rows = alert_store.list_in_scope(conn, accounts.scope_params(staff), limit=1000)
+def _queue(
+    conn: Conn, staff: accounts.StaffMember, policy: Any, limit: int = 1000
+) -> list[dict[str, Any]]:
+    """Open alerts in scope, most severe and oldest first, with when each escalates next."""
+    rows = alert_store.list_in_scope(conn, accounts.scope_params(staff), limit=limit)
     # the schedule needs the full alerts (their plans): one query for all active ones
     full = {a.id: a for a in alert_store.active(conn)} if rows else {}
     for r in rows:
@@ -267,9 +274,15 @@ def _queue(conn: Conn, staff: accounts.StaffMember, policy: Any) -> list[dict[st
 
 
 @router.get("/alerts", response_class=HTMLResponse)
-def queue(request: Request, conn: Conn, viewer: Viewer, fragment: bool = False) -> Response:
+def queue(
+    request: Request,
+    conn: Conn,
+    viewer: Viewer,
+    fragment: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+) -> Response:
     staff = viewer[0]
-    rows = _queue(conn, staff, request.app.state.alerts.policy)
+    rows = _queue(conn, staff, request.app.state.alerts.policy, limit)
     accounts.log_access(conn, staff.id, "view_queue", str(request.url.path), client_ip(request))
     conn.commit()
     return render(request, "_queue.html" if fragment else "alerts.html", viewer, alerts=rows)

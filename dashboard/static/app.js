@@ -173,7 +173,7 @@
     return pending;
   }
   async function reload() {
-    if (page === "board") return;
+    if (page === "board") return refreshBoardAlerts();
     const ids = REGIONS[page] || [];
     if (!ids.length) return;
     const res = await fetch(location.href, { credentials: "same-origin" });
@@ -185,6 +185,19 @@
       const old = $(sel);
       if (fresh && old) { old.replaceWith(document.adoptNode(fresh)); }
     }
+    restore();
+    refreshTimes();
+  }
+  // the board's own short queue: just that table body, not the whole (large) board page
+  async function refreshBoardAlerts() {
+    const table = $("#board-alerts table");
+    if (!table) return;
+    const res = await fetch(`/alerts?fragment=1&limit=${table.dataset.limit}`, { credentials: "same-origin" });
+    if (!res.ok) return;
+    const restore = keepWork();
+    const doc = new DOMParser().parseFromString(`<table>${await res.text()}</table>`, "text/html");
+    const fresh = $("#queue-body", doc);
+    if (fresh) $("#queue-body").replaceWith(document.adoptNode(fresh));
     restore();
     refreshTimes();
   }
@@ -264,7 +277,7 @@
     source.addEventListener("board", async (ev) => {
       const change = JSON.parse(ev.data);
       if (change.raised && !change.suppressed && ["alarm", "danger"].includes(change.severity)) banner(change);
-      if (page === "board") await refreshRow(change.household_id);
+      if (page === "board") { await refreshRow(change.household_id); refreshPage(); }
       else if (page !== "household" || change.household_id === ($("#hh") || { dataset: {} }).dataset.household) await refreshPage();
     });
     source.addEventListener("resync", () => { if (page === "board") location.reload(); else refreshPage(); });

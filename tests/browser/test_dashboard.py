@@ -87,18 +87,20 @@ def test_collapse_turns_the_household_red_live_then_acknowledge_and_resolve(
     assert "위험" in banner.inner_text()
     assert page.evaluate("window.__notReloaded") is True  # changed in place, no reload
     assert page.locator("#board tbody tr").first.get_attribute("data-id") == household
+    # the board's short queue shows it too, ready to acknowledge
+    queued = page.locator(f"#board-alerts tr[data-household='{household}']")
+    queued.wait_for()
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "board-danger.png"), full_page=False)
 
-    # acknowledge and resolve from the household page
+    # acknowledge from the board's queue, then add a note and resolve on the household page
+    queued.locator("[data-action='acknowledge']").click()
+    page.wait_for_selector(f"#board-alerts tr.st-acknowledged[data-household='{household}']")
     page.click("#banner-link")
     page.wait_for_url(re.compile(f"/households/{household}$"))
     page.wait_for_selector("#chart-heatmap .main-svg")  # plotly drew the rhythm
     page.wait_for_selector("#chart-power .main-svg")
     page.screenshot(path=str(SHOTS / "household-ko.png"), full_page=True)
-    card = page.locator("#alerts article.st-open").first
-    card.locator("[data-action='acknowledge']").click()
-    page.wait_for_selector("#alerts article.st-acknowledged")
     card = page.locator("#alerts article.st-acknowledged").first
     card.locator("input[name='text']").fill("전화 연결됨, 방문 예정")
     card.locator("form.note button").click()
