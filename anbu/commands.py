@@ -183,7 +183,7 @@ def _start_district(
     from anbu.storage.registry import DeviceRow, upsert_devices
     from simulators.fleet import Fleet
     from simulators.live import run_live
-    from simulators.publish import MqttPublisher, parse_mqtt_url
+    from simulators.publish import MqttPublisher, parse_url
 
     fleet = Fleet(households, 60, seed, start=clock.virtual, scenario_mix="default")
     with connect(database_url) as conn:
@@ -196,7 +196,7 @@ def _start_district(
             ],
         )
         conn.commit()
-    pub = MqttPublisher(parse_mqtt_url(mqtt_url))
+    pub = MqttPublisher(parse_url(mqtt_url))
 
     def run() -> None:
         try:

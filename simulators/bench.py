@@ -43,9 +43,9 @@ def bench_simulate(households: int = 200, days: float = 7.0, seed: int = 1,
 
 def bench_replay(mqtt_url: str, households: int = 200, minutes: float = 60.0,
                  speed: float = 10.0, seed: int = 1) -> dict[str, Any]:
-    from simulators.publish import MqttCollector, MqttPublisher, parse_mqtt_url
+    from simulators.publish import MqttCollector, MqttPublisher, parse_url
 
-    target = parse_mqtt_url(mqtt_url)
+    target = parse_url(mqtt_url)
     # household ids unique to this run, so other traffic on a shared broker is told apart
     prefix = f"bench{uuid.uuid4().hex[:6]}"
     fleet = Fleet(households, minutes / 1440.0, seed, start=DEFAULT_START + 8 * 3600.0,

@@ -101,10 +101,10 @@ def simulate(
 
 
 def _publisher(url: str) -> MqttPublisher:
-    from simulators.publish import MqttPublisher, parse_mqtt_url
+    from simulators.publish import MqttPublisher, parse_url
 
     try:
-        return MqttPublisher(parse_mqtt_url(url))
+        return MqttPublisher(parse_url(url))
     except (ValueError, ConnectionError, OSError) as e:
         raise _fail(str(e)) from None
 

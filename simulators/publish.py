@@ -12,47 +12,20 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
+from anbu.mqtt import BrokerAddress, detect_protocol, make_client, parse_url
 from simulators.core import Message
 
-
-@dataclass(frozen=True, slots=True)
-class MqttTarget:
-    host: str
-    port: int = 1883
-    username: str | None = None
-    password: str | None = None
+__all__ = ["BrokerAddress", "MqttCollector", "MqttPublisher", "parse_url"]
 
 
-def parse_mqtt_url(url: str) -> MqttTarget:
-    """`mqtt://[user[:password]@]host[:port]` (port 1883 by default)."""
-    parts = urlsplit(url)
-    if parts.scheme != "mqtt" or not parts.hostname:
-        raise ValueError(f"expected mqtt://host:port, got {url!r}")
-    return MqttTarget(
-        parts.hostname,
-        parts.port or 1883,
-        unquote(parts.username) if parts.username else None,
-        unquote(parts.password) if parts.password else None,
-    )
+def _client(target: BrokerAddress, prefix: str) -> Any:
+    # MQTT 5 where the broker has it, else 3.1.1 (amqtt): the same rule as the ingester
+    return make_client(target, f"{prefix}-{uuid.uuid4().hex[:8]}", detect_protocol(target))
 
 
-def _client(target: MqttTarget, prefix: str) -> Any:
-    from paho.mqtt.client import Client
-    from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
-
-    client = Client(callback_api_version=CallbackAPIVersion.VERSION2,
-                    client_id=f"{prefix}-{uuid.uuid4().hex[:8]}",
-                    protocol=MQTTProtocolVersion.MQTTv5)
-    if target.username is not None:
-        client.username_pw_set(target.username, target.password)
-    return client
-
-
-def _connect(client: Any, target: MqttTarget, timeout: float) -> None:
+def _connect(client: Any, target: BrokerAddress, timeout: float) -> None:
     ready = threading.Event()
     failure: list[str] = []
 
@@ -74,7 +47,7 @@ def _connect(client: Any, target: MqttTarget, timeout: float) -> None:
 class MqttPublisher:
     """Publishes messages with QoS 1 over one connection."""
 
-    def __init__(self, target: MqttTarget, timeout: float = 10.0) -> None:
+    def __init__(self, target: BrokerAddress, timeout: float = 10.0) -> None:
         self.client = _client(target, "anbu-sim")
         self.client.max_inflight_messages_set(1000)
         self._lock = threading.Lock()
@@ -119,7 +92,7 @@ class MqttCollector:
     order. On a shared broker, subscribe narrowly (one filter per household): a subscriber
     flooded with other traffic has its queue cut by the broker, ours included."""
 
-    def __init__(self, target: MqttTarget, topics: Sequence[str] = ("anbu/v1/+/+/+",),
+    def __init__(self, target: BrokerAddress, topics: Sequence[str] = ("anbu/v1/+/+/+",),
                  timeout: float = 10.0) -> None:
         self.client = _client(target, "anbu-collect")
         self.received: list[tuple[str, bytes]] = []

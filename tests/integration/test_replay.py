@@ -21,3 +21,21 @@ def test_replay_at_10x_lands_in_order_and_on_time(mqtt_url: str) -> None:
     assert result["received"] == result["messages"]
     assert result["delivered_in_order"] is True
     assert result["p99_send_lateness_ms"] < 50.0
+
+
+def test_simulator_publishes_over_mqtt_311(amqtt_url: str) -> None:
+    """amqtt speaks only MQTT 3.1.1: the simulators' publisher and collector fall back to it."""
+    from anbu.mqtt import parse_url
+    from simulators.core import Message
+    from simulators.publish import MqttCollector, MqttPublisher
+
+    target = parse_url(amqtt_url)
+    collector = MqttCollector(target, ("anbu/v1/sim311/+/+",))
+    try:
+        with MqttPublisher(target) as pub:
+            for i in range(50):
+                pub.send(Message(float(i), "anbu/v1/sim311/pir-1/motion", b'{"seq": %d}' % i))
+        assert collector.wait_for(50, 15) == 50
+        assert [p for _, p in collector.received][:2] == [b'{"seq": 0}', b'{"seq": 1}']
+    finally:
+        collector.close()

@@ -9,10 +9,10 @@ from pathlib import Path
 import orjson
 import pytest
 
+from anbu.mqtt import parse_url
 from simulators.clock import Pacer, parse_speed
 from simulators.core import Cause, Label, Message
 from simulators.fleet import Fleet
-from simulators.publish import parse_mqtt_url
 from simulators.recording import (
     last_time,
     open_recording,
@@ -141,9 +141,11 @@ def test_parse_speed() -> None:
 
 
 def test_parse_mqtt_url() -> None:
-    t = parse_mqtt_url("mqtt://127.0.0.1:1883")
-    assert (t.host, t.port, t.username) == ("127.0.0.1", 1883, None)
-    t = parse_mqtt_url("mqtt://sim:s%40cret@broker.local")
+    # the simulators publish through the kernel's MQTT plumbing (anbu.mqtt), as ingest does
+    t = parse_url("mqtt://127.0.0.1:1883")
+    assert (t.host, t.port, t.username, t.tls) == ("127.0.0.1", 1883, None, False)
+    t = parse_url("mqtt://sim:s%40cret@broker.local")
     assert (t.host, t.port, t.username, t.password) == ("broker.local", 1883, "sim", "s@cret")
+    assert (parse_url("mqtts://broker").port, parse_url("mqtts://broker").tls) == (8883, True)
     with pytest.raises(ValueError):
-        parse_mqtt_url("http://broker")
+        parse_url("http://broker")
