@@ -301,11 +301,14 @@
       el.textContent = L.empty;
     };
     const margin = { l: 90, r: 10, t: 10, b: 40 };
+    // plotly's month names are English; Korean dates need none (the wheel ships no locales)
+    const dayTicks = lang === "ko" ? { tickformat: "%-m월 %-d일", hoverformat: "%-m월 %-d일 %H:%M" } : {};
+    const timeTicks = lang === "ko" ? { tickformat: "%H:%M\n%-m월 %-d일", hoverformat: "%-m월 %-d일 %H:%M" } : {};
     const tl = data.timeline;
     if (!tl.t.length) empty("chart-timeline"); else Plotly.newPlot("chart-timeline", [{
       x: tl.t, y: tl.room, text: tl.kind, mode: "markers", type: "scatter",
       marker: { size: 9, opacity: 0.7, color: "#1f4fa8" }, hovertemplate: "%{x}<br>%{y}: %{text}<extra></extra>",
-    }], { margin, yaxis: { type: "category" }, xaxis: { type: "date" } }, cfg);
+    }], { margin, yaxis: { type: "category" }, xaxis: { type: "date", ...timeTicks } }, cfg);
     const hm = data.heatmap;
     const any = hm.z.some((day) => day.some((n) => n > 0));
     if (!any) { empty("chart-heatmap"); empty("chart-today"); } else Plotly.newPlot("chart-heatmap", [{
@@ -318,7 +321,7 @@
       { x: hours.slice(0, hm.hour_now + 1), y: hm.today.slice(0, hm.hour_now + 1), name: L.today, type: "bar", marker: { color: "#1f4fa8" } },
     ], { margin: { l: 40, r: 10, t: 10, b: 30 }, legend: { orientation: "h" }, xaxis: { dtick: 2 } }, cfg);
     if (!data.power.t.length) empty("chart-power"); else Plotly.newPlot("chart-power", [{ x: data.power.t, y: data.power.w, type: "scatter", mode: "lines", line: { color: "#e0530b" }, name: "W" }],
-      { margin: { l: 50, r: 10, t: 10, b: 40 }, yaxis: { title: { text: "W" } } }, cfg);
+      { margin: { l: 50, r: 10, t: 10, b: 40 }, yaxis: { title: { text: "W" } }, xaxis: dayTicks }, cfg);
     const box = document.getElementById("chart-health");
     if (box) {
       for (const [name, m] of Object.entries(data.health)) {
@@ -336,7 +339,7 @@
           shapes.push({ type: "rect", xref: "paper", x0: 0, x1: 1, y0: m.own[0], y1: m.own[1], fillcolor: "#1f4fa8", opacity: 0.12, line: { width: 0 } });
         }
         Plotly.newPlot(div, [{ x: m.t, y: m.v, type: "scatter", mode: "lines+markers", name: L.metrics[name] || name }],
-          { margin: { l: 50, r: 10, t: 30, b: 40 }, title: { text: `${L.metrics[name] || name} — ${L.own} / ${L.clinical}`, font: { size: 13 } }, shapes }, cfg);
+          { margin: { l: 50, r: 10, t: 30, b: 40 }, title: { text: `${L.metrics[name] || name} — ${L.own} / ${L.clinical}`, font: { size: 13 } }, shapes, xaxis: dayTicks }, cfg);
       }
     }
   }
