@@ -7,7 +7,8 @@ an alert is written to the access log. Bad input is a 4xx with a message, never 
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -73,14 +74,31 @@ class Away(BaseModel):
         return self
 
 
-@router.post("/login")
+#: password guessing: this many failures for one username within the window lock it for the
+#: rest of the window (counted since its last successful login)
+LOGIN_FAILURES = 5
+LOGIN_WINDOW = timedelta(minutes=15)
+
+
+@router.post("/login", responses={429: {"description": "too many failed logins"}})
 def login(body: Login, request: Request, response: Response, conn: Conn) -> dict[str, Any]:
+    now: datetime = request.app.state.clock.now()
+    failures, last = accounts.failed_logins(conn, body.username, now - LOGIN_WINDOW)
+    if failures >= LOGIN_FAILURES and last is not None:
+        wait = max(1, math.ceil((last + LOGIN_WINDOW - now).total_seconds() / 60))
+        raise HTTPException(
+            429,
+            f"too many failed logins for this username; try again in {wait} min",
+            headers={"Retry-After": str(wait * 60)},
+        )
     found = accounts.staff_by_username(conn, body.username)
-    if not verify(found[1] if found else None, body.password) or found is None:
+    ok = verify(found[1] if found else None, body.password) and found is not None
+    accounts.record_login(conn, body.username, client_ip(request), ok, now)
+    if not ok or found is None:
+        conn.commit()
         raise HTTPException(401, "wrong username or password")
     staff = found[0]
     token, csrf = new_tokens()
-    now = request.app.state.clock.now()
     accounts.create_session(
         conn,
         token,

@@ -113,3 +113,26 @@ def can_see(conn: psycopg.Connection[Any], s: StaffMember, household_id: str) ->
         {**scope_params(s), "hid": household_id},
     ).fetchone()
     return row is not None
+
+
+def record_login(
+    conn: psycopg.Connection[Any], username: str, ip: str, ok: bool, at: datetime
+) -> None:
+    conn.execute(
+        "INSERT INTO login_attempts (at, username, ip, ok) VALUES (%s, %s, %s, %s)",
+        (at, username[:64], ip, ok),
+    )
+
+
+def failed_logins(
+    conn: psycopg.Connection[Any], username: str, since: datetime
+) -> tuple[int, datetime | None]:
+    """Failures for `username` since `since` and since its last success; and the latest one."""
+    row = conn.execute(
+        """SELECT count(*), max(at) FROM login_attempts
+           WHERE username = %(u)s AND NOT ok AND at >= %(since)s
+             AND at > coalesce((SELECT max(at) FROM login_attempts
+                                WHERE username = %(u)s AND ok), '-infinity')""",
+        {"u": username[:64], "since": since},
+    ).fetchone()
+    return (int(row[0]), row[1]) if row else (0, None)

@@ -53,7 +53,9 @@
     if (!res.ok) {
       let detail = res.statusText;
       try { detail = (await res.json()).detail || detail; } catch (e) { /* not JSON */ }
-      throw new Error(detail);
+      const err = new Error(detail);
+      err.status = res.status;
+      throw err;
     }
     return res.status === 204 ? null : res.json();
   }
@@ -74,7 +76,9 @@
         await api("POST", "/api/login", { username: data.get("username"), password: data.get("password") });
         location.assign(login.dataset.next || "/");
       } catch (e) {
-        $("#login-error").hidden = false;
+        const box = $("#login-error");
+        if (e.status === 429) box.textContent = e.message;  // locked for a while: say so
+        box.hidden = false;
       }
     });
   }

@@ -237,3 +237,22 @@ def drain(q: queue.Queue[dict[str, object]], quiet: float = 1.5) -> list[dict[st
             out.append(q.get(timeout=quiet))
         except queue.Empty:
             return out
+
+
+def test_password_guessing_is_slowed_down(api: tuple[TestClient, dict[str, int]]) -> None:
+    from tests.integration.test_api import PASSWORD
+
+    client, _ = api
+    client.cookies.clear()
+    for _ in range(5):
+        r = client.post("/api/login", json={"username": "planner1", "password": "guess"})
+        assert r.status_code == 401
+    # locked now, even with the right password; the answer says for how long
+    r = client.post("/api/login", json={"username": "planner1", "password": PASSWORD})
+    assert r.status_code == 429 and "try again in 15 min" in r.json()["detail"]
+    assert r.headers["retry-after"] == "900"
+    # other staff are not affected, and unknown usernames are throttled the same way
+    assert login(client, "planner2")
+    for _ in range(6):
+        r = client.post("/api/login", json={"username": "nobody", "password": "x"})
+    assert r.status_code == 429
