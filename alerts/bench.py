@@ -70,7 +70,8 @@ def run(alerts: int, admin_url: str, submitters: int = 4) -> dict[str, Any]:
         conn.commit()
 
     service = AlertService(default_policy(ask_first=False))
-    runner = AlertRunner(db, service, OutboxWorker({"webhook": WebhookNotifier(b"bench")}))
+    worker = OutboxWorker({"webhook": WebhookNotifier(b"bench")}, failures=service)
+    runner = AlertRunner(db, service, worker)
     runner.start()
     submitted: dict[str, float] = {}
     local = threading.local()

@@ -170,6 +170,12 @@ def text(p: dict[str, Any]) -> str:
     ]
     if p.get("routing"):
         lines.append(str(p["routing"]))
+    failed = p.get("delivery_failed")
+    if isinstance(failed, dict):
+        lines.append(
+            f"전달 실패/delivery failed: {failed.get('recipient')} ({failed.get('channel')}),"
+            f" {failed.get('attempts')}회/attempts: {failed.get('error')}"
+        )
     if p.get("url"):
         lines.append(str(p["url"]))
     return "\n".join(lines) + "\n"

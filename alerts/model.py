@@ -102,6 +102,9 @@ class Alert:
     #: the escalation plan the current escalation follows, fixed when it started (a policy
     #: changed later applies to later escalations); None until the service sets it
     policy: EscalationPlan | None = None
+    #: when a check-in of the current escalation could not be delivered: the resident's time
+    #: to answer ended then, and the staff steps count from it (see `alerts.policy`)
+    check_in_failed_at: datetime | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -118,7 +121,9 @@ class AlertEvent:
 
     at: datetime
     actor: str
-    action: str  # opened, updated, escalated, acknowledged, resolved, note, notified, suppressed
+    # opened, severity_raised, escalated, reminded, acknowledged, resolved, note, suppressed,
+    # delivery_failed
+    action: str
     from_state: State | None
     to_state: State
     severity: Severity
@@ -190,6 +195,7 @@ def on_finding(current: Alert | None, f: Finding) -> Transition:
         escalation_severity=f.severity,
         escalation_started_at=f.at,
         policy=None,  # the service fixes the plan for the new severity
+        check_in_failed_at=None,  # a new escalation, a new check-in
         acknowledged_at=None,
         acknowledged_by=None,
     )

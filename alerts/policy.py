@@ -169,10 +169,15 @@ def _severity(alert: Alert) -> Severity:
     return alert.escalation_severity or alert.severity
 
 
-def _steps(policy: Policy, alert: Alert) -> tuple[Step, ...]:
+def _asks_first(policy: Policy, alert: Alert) -> bool:
+    """Whether this alert's escalation starts with a check-in with the resident."""
     sev = _severity(alert)
-    ask = sev is not Severity.DANGER and alert.kind not in NEVER_ASK_FIRST
-    return plan_of(policy, alert).schedule(ask)
+    allowed = sev is not Severity.DANGER and alert.kind not in NEVER_ASK_FIRST
+    return allowed and plan_of(policy, alert).ask_first.enabled
+
+
+def _steps(policy: Policy, alert: Alert) -> tuple[Step, ...]:
+    return plan_of(policy, alert).schedule(_asks_first(policy, alert))
 
 
 def adopt(t: Transition, plan: EscalationPlan, source: str) -> Transition:
@@ -203,7 +208,7 @@ def due(policy: Policy, alert: Alert, now: datetime) -> list[Due]:
     if alert.state is not State.OPEN:
         return []
     steps = _steps(policy, alert)
-    base = _escalation_start(alert)
+    base = _escalation_start(policy, alert)
     out: list[Due] = []
     done = alert.escalation_step
     for i, s in enumerate(steps[done:], start=done + 1):
@@ -218,8 +223,26 @@ def due(policy: Policy, alert: Alert, now: datetime) -> list[Due]:
     return out
 
 
-def _escalation_start(alert: Alert) -> datetime:
-    return alert.escalation_started_at or alert.opened_at
+def _escalation_start(policy: Policy, alert: Alert) -> datetime:
+    """Where the schedule's times count from. Normally when the escalation started; when its
+    check-in could not be delivered, early enough that the staff steps count from the failure
+    (the resident's time to answer ended then), never later than the start."""
+    start = alert.escalation_started_at or alert.opened_at
+    failed = alert.check_in_failed_at
+    if failed is None or failed < start or not _asks_first(policy, alert):
+        return start
+    lag = timedelta(minutes=plan_of(policy, alert).ask_first.timeout_minutes)
+    return min(start, failed - lag)
+
+
+def check_in_failed(alert: Alert, at: datetime) -> Alert:
+    """The check-in with the resident could not be delivered (for good): nobody can answer it,
+    so the resident's time to answer ends `at` and the staff steps count from then, as they
+    would from the end of the timeout. The first failure counts; the caller makes sure the
+    check-in belongs to the current escalation (`alerts.failures`)."""
+    if alert.check_in_failed_at is not None:
+        return alert
+    return replace(alert, check_in_failed_at=at)
 
 
 def next_due_at(policy: Policy, alert: Alert) -> datetime | None:
@@ -228,7 +251,7 @@ def next_due_at(policy: Policy, alert: Alert) -> datetime | None:
         return None
     steps = _steps(policy, alert)
     if alert.escalation_step < len(steps):
-        return _escalation_start(alert) + steps[alert.escalation_step].after
+        return _escalation_start(policy, alert) + steps[alert.escalation_step].after
     if alert.last_notified_at is not None:
         return alert.last_notified_at + plan_of(policy, alert).repeat_every
     return None

@@ -73,6 +73,11 @@ class AlertRunner:
                     conn = connect(self.database_url)
                     listen = connect(self.database_url, autocommit=True)
                     listen.execute("LISTEN anbu_outbox")
+                except Exception:
+                    # a bug or bad data must not end delivery for everyone: log, undo, go on
+                    log.exception("delivery round failed; retrying")
+                    _rollback(conn)
+                    self._stop.wait(2)
         finally:
             conn.close()
             listen.close()
@@ -92,5 +97,15 @@ class AlertRunner:
                 except psycopg.OperationalError as e:
                     log.warning("escalator lost the database (%s); reconnecting", e)
                     conn = connect(self.database_url)
+                except Exception:
+                    log.exception("escalation tick failed; retrying at the next tick")
+                    _rollback(conn)
         finally:
             conn.close()
+
+
+def _rollback(conn: psycopg.Connection[Any]) -> None:
+    try:
+        conn.rollback()
+    except psycopg.Error:
+        log.warning("could not roll back after a failure", exc_info=True)

@@ -7,6 +7,11 @@ Stages, in order: dedup (the alert's identity) -> suppress (away mode, visits, m
 never SOS) -> escalate (the policy's due steps) -> route (planner, backup, centre by office
 hours) -> outbox (one row per recipient channel). Delivery is the outbox worker's job.
 
+Deliveries that fail for good come back from the outbox worker (`delivery_failed`), in the
+transaction that marks them failed: each is recorded as an alert event and escalated
+(`alerts.failures`): the centre is told when a staff member was not reached, and a check-in
+that could not reach the resident lets the staff steps follow at once.
+
 Policy: when an escalation starts (an alert opens, or its severity rises) the plan of the
 household's district is read in the same transaction (else the stored service-wide default,
 else `policy`, the built-in) and fixed on the alert, recorded in the event that started it. A
@@ -17,12 +22,14 @@ under way keeps the plan it started with.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 import psycopg
 
+from alerts.failures import Failure, Response, centre_reason, failed_event, respond
 from alerts.model import (
     Alert,
     AlertEvent,
@@ -35,8 +42,17 @@ from alerts.model import (
     on_finding,
     resolve,
 )
-from alerts.policy import Due, Policy, adopt, default_policy, due, mark_notified
-from alerts.routing import RESIDENT, OfficeCalendar, Recipient, recipients
+from alerts.policy import (
+    Due,
+    Policy,
+    Role,
+    adopt,
+    check_in_failed,
+    default_policy,
+    due,
+    mark_notified,
+)
+from alerts.routing import CENTRE, RESIDENT, OfficeCalendar, Recipient, recipients
 from anbu.storage import alerts as store
 from anbu.storage import policies
 
@@ -151,7 +167,58 @@ class AlertService:
                     out.append(self._store(conn, t, None))
         return out
 
+    def delivery_failed(
+        self, conn: psycopg.Connection[Any], failed: Sequence[Failure], now: datetime
+    ) -> None:
+        """Deliveries that failed for good: record each as an alert event and escalate it.
+
+        Runs in the caller's transaction, the one that marks the outbox rows failed, so each
+        failure is handled exactly once. Alerts are locked in id order, so that workers holding
+        different outbox rows of the same alerts never wait on each other in a cycle."""
+        for f in sorted(failed, key=lambda f: (f.alert_id, f.outbox_id)):
+            a = store.load(conn, f.alert_id, lock=True)
+            assert a is not None and a.id is not None  # an outbox row references its alert
+            response = respond(a, f)
+            store.append_events(conn, a.id, [failed_event(a, f, response, now)])
+            if response is Response.NOTIFY_CENTRE:
+                self._tell_centre(conn, a, f, now)
+            elif response is Response.CENTRE_UNREACHABLE:
+                log.error(
+                    "alert %s: delivery %s to the monitoring centre (%s) failed for good: %s",
+                    a.id,
+                    f.outbox_id,
+                    f.channel,
+                    f.error,
+                )
+            elif response is Response.STAFF_STEPS_NOW:
+                log.warning(
+                    "alert %s: the check-in could not reach the resident (%s); staff steps follow",
+                    a.id,
+                    f.error,
+                )
+                b = check_in_failed(a, now)
+                store.save(conn, b)
+                self._escalate(conn, b, now)
+
     # -- internals -------------------------------------------------------------------------
+
+    def _tell_centre(
+        self, conn: psycopg.Connection[Any], a: Alert, f: Failure, now: datetime
+    ) -> None:
+        """The monitoring centre, at once, on each of its channels: which delivery failed."""
+        assert a.id is not None
+        r = Recipient(Role.CENTRE, CENTRE, centre_reason(f))
+        payload = self._payload(a, Due(a.escalation_step, (Role.CENTRE,)), r)
+        payload["delivery_failed"] = f.describe()
+        targets = store.channels(conn, [CENTRE])[CENTRE]
+        if not targets:
+            log.error(
+                "alert %s: delivery %s failed and the centre has no channel", a.id, f.outbox_id
+            )
+        for channel, address in targets:
+            # one key per failed row: the centre hears of each failure once, whatever happens
+            key = f"anbu-{a.id}-failed{f.outbox_id}-{CENTRE}-{channel}-{address}"
+            store.enqueue(conn, a.id, channel, CENTRE, address, payload, key, now)
 
     def _apply(self, conn: psycopg.Connection[Any], alert_id: int, step: Any) -> Alert:
         with conn.transaction():

@@ -96,7 +96,10 @@ class System:
         if s.smtp_host:
             notifiers["email"] = EmailNotifier(s.smtp_host, s.smtp_port, s.smtp_sender)
         self.runner = AlertRunner(
-            self.database_url, self.alerts, OutboxWorker(notifiers), self.clock
+            self.database_url,
+            self.alerts,
+            OutboxWorker(notifiers, failures=self.alerts),
+            self.clock,
         )
         self.runner.start()
         self.ingester = Ingester(

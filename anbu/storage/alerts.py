@@ -22,7 +22,8 @@ from anbu.storage.policies import parse_plan
 _ALERT_COLS = (
     "id, household_id, kind, severity, state, opened_at, updated_at, explanation, evidence,"
     " acknowledged_at, acknowledged_by, resolved_at, resolved_by, outcome, escalation_step,"
-    " escalation_severity, escalation_started_at, last_notified_at, escalation_policy"
+    " escalation_severity, escalation_started_at, last_notified_at, escalation_policy,"
+    " check_in_failed_at"
 )
 
 
@@ -53,6 +54,7 @@ def _alert(r: dict[str, Any]) -> Alert:
             if r["escalation_policy"] is not None
             else None
         ),
+        check_in_failed_at=r["check_in_failed_at"],
     )
 
 
@@ -121,6 +123,7 @@ def save(conn: psycopg.Connection[Any], a: Alert, suppressed_by: str | None = No
         "escalation_started_at": a.escalation_started_at,
         "last_notified_at": a.last_notified_at,
         "escalation_policy": Jsonb(a.policy.model_dump(mode="json")) if a.policy else None,
+        "check_in_failed_at": a.check_in_failed_at,
         "suppressed_by": suppressed_by,
     }
     if a.id is None:
@@ -263,10 +266,13 @@ class Attempt:
 
 def record_attempts(
     conn: psycopg.Connection[Any], at: datetime, attempts: Sequence[Attempt]
-) -> None:
-    """Record delivery attempts and move their outbox rows on, in two statements."""
+) -> list[Attempt]:
+    """Record delivery attempts and move their outbox rows on, in two statements.
+
+    Returns the attempts whose rows this call marked failed (pending -> failed happens once per
+    row), for the caller to record and escalate in the same transaction."""
     if not attempts:
-        return
+        return []
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO delivery_attempts (outbox_id, at, ok, error, duration_ms)"
@@ -283,7 +289,8 @@ def record_attempts(
                    next_attempt_at = coalesce(u.retry_at, o.next_attempt_at)
                FROM unnest(%s::bigint[], %s::boolean[], %s::text[], %s::timestamptz[])
                     AS u(id, ok, error, retry_at)
-               WHERE o.id = u.id""",
+               WHERE o.id = u.id AND o.status = 'pending'
+               RETURNING o.id, o.status""",
             (
                 at,
                 [a.row.id for a in attempts],
@@ -292,6 +299,29 @@ def record_attempts(
                 [a.retry_at for a in attempts],
             ),
         )
+        failed = {int(r[0]) for r in cur.fetchall() if r[1] == "failed"}
+    return [a for a in attempts if a.row.id in failed]
+
+
+def deliveries(
+    conn: psycopg.Connection[Any], alert_ids: list[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """Per alert, its deliveries (outbox rows), ordered by id: what the dashboard shows.
+
+    Every alert asked about has an entry (an empty list: nothing was sent for it, e.g. while
+    suppressed). Addresses and payloads stay out: a webhook URL may carry a token."""
+    out: dict[int, list[dict[str, Any]]] = {int(i): [] for i in alert_ids}
+    if not out:
+        return out
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            "SELECT alert_id, id, channel, recipient, status, attempts, last_error, created_at,"
+            " sent_at FROM outbox WHERE alert_id = ANY(%s) ORDER BY id",
+            (list(out),),
+        ).fetchall()
+    for r in rows:
+        out[r.pop("alert_id")].append(r)
+    return out
 
 
 def next_outbox_at(conn: psycopg.Connection[Any]) -> datetime | None:

@@ -279,3 +279,39 @@ def test_ask_first_sends_a_checkin_to_the_home_and_the_residents_answer_resolves
         sub.disconnect()
         sub.loop_stop()
         assert isinstance(sub, mqtt.Client)
+
+
+def test_the_runner_survives_a_failing_round(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug or bad data in one delivery round must not end delivery for everyone."""
+    from alerts.runner import AlertRunner
+
+    class Flaky(OutboxWorker):
+        bugs = 1
+
+        def run_once(self, conn: psycopg.Connection[object], now: datetime) -> int:  # type: ignore[override]
+            if self.bugs:
+                self.bugs -= 1
+                raise RuntimeError("a bug in one round")
+            return super().run_once(conn, now)  # type: ignore[arg-type]
+
+    svc = AlertService(default_policy(ask_first=False))
+    with district(database_url) as (conn, hook, _mail, _worker):
+        worker = Flaky({"webhook": WebhookNotifier(SECRET)})
+
+        class Clock:
+            def now(self) -> datetime:
+                return MON_10
+
+        runner = AlertRunner(database_url, svc, worker, Clock())
+        runner.start()
+        try:
+            svc.handle(conn, collapse(MON_10))
+            deadline = time.monotonic() + 15
+            while not hook.received and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            runner.stop()
+    assert worker.bugs == 0 and "delivery round failed" in caplog.text
+    assert hook.received and '"hh-1"' in json.dumps(hook.received[0][1])
