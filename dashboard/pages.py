@@ -267,9 +267,11 @@ def _queue(
     rows = alert_store.list_in_scope(conn, accounts.scope_params(staff), limit=limit)
     # the schedule needs the full alerts (their plans): one query for all active ones
     full = {a.id: a for a in alert_store.active(conn)} if rows else {}
+    sent = alert_store.deliveries(conn, [r["id"] for r in rows])
     for r in rows:
         a = full.get(r["id"])
         r["next_due_at"] = next_due_at(policy, a) if a is not None else None
+        r["failed_deliveries"] = [d for d in sent[r["id"]] if d["status"] == "failed"]
     return rows
 
 
@@ -328,7 +330,7 @@ def household(household_id: str, request: Request, conn: Conn, viewer: Viewer) -
         "h": h,
         "planners": store.planners(conn, household_id),
         "devices": store.devices(conn, household_id),
-        "history": store.alert_history(conn, household_id),
+        "history": _with_deliveries(conn, store.alert_history(conn, household_id)),
         "away": store.away_windows(conn, household_id, now),
         "charts": charts,
         "tz": h["timezone"],
@@ -340,6 +342,13 @@ def household(household_id: str, request: Request, conn: Conn, viewer: Viewer) -
     )
     conn.commit()
     return render(request, "household.html", viewer, **context)
+
+
+def _with_deliveries(conn: Conn, alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    sent = alert_store.deliveries(conn, [a["id"] for a in alerts])
+    for a in alerts:
+        a["deliveries"] = sent[a["id"]]
+    return alerts
 
 
 def _charts(conn: Conn, household_id: str, now: datetime, tz: ZoneInfo) -> dict[str, Any]:

@@ -256,3 +256,24 @@ def test_password_guessing_is_slowed_down(api: tuple[TestClient, dict[str, int]]
     for _ in range(6):
         r = client.post("/api/login", json={"username": "nobody", "password": "x"})
     assert r.status_code == 429
+
+
+def test_a_failed_delivery_is_shown(
+    api: tuple[TestClient, dict[str, int]], database_url: str
+) -> None:
+    client, ids = api
+    with connect(database_url) as conn:
+        conn.execute(
+            "INSERT INTO outbox (alert_id, channel, recipient, address, payload, idempotency_key,"
+            " status, attempts, next_attempt_at, last_error, created_at) VALUES"
+            " (%s, 'webhook', 'p1', 'http://x.invalid/', '{}', 'k-1', 'failed', 3, now(),"
+            " 'permanent: HTTP 410', now())",
+            (ids["hh-1"],),
+        )
+        conn.commit()
+    login(client, "planner1")
+    queue = client.get("/alerts", headers=HTML).text
+    assert "전달 실패: p1 (webhook)" in queue and "permanent: HTTP 410" in queue
+    page = client.get("/households/hh-1", headers=HTML).text
+    assert '<li class="delivery-failed">p1 · webhook · <b>전달 실패</b>' in page
+    assert "http://x.invalid" not in page  # addresses can carry tokens: never shown

@@ -109,7 +109,9 @@ def test_every_key_the_pages_use_exists() -> None:
         "presence.",
         "alert_state.",
         "away.",
+        "delivery.",
     }, dynamic
+    used |= {f"delivery.{s}" for s in ("sent", "pending", "failed")}
     used |= {f"alert_state.{s}" for s in ("open", "acknowledged", "resolved")}
     used |= {f"away.{r}" for r in ("away", "hospital", "visit", "maintenance")}
     sql = (MIGRATIONS / "0004_detectors.sql").read_text()
