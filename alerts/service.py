@@ -31,6 +31,7 @@ import psycopg
 
 from alerts.failures import Failure, Response, centre_reason, failed_event, respond
 from alerts.model import (
+    SYSTEM,
     Alert,
     AlertEvent,
     Finding,
@@ -242,14 +243,37 @@ class AlertService:
 
     def _escalate(self, conn: psycopg.Connection[Any], alert: Alert, now: datetime) -> Alert:
         assert alert.id is not None
+        unreachable = False
         for d in due(self.policy, alert, now):
             t = mark_notified(alert, d, now)
             store.save(conn, t.alert)
             [event_id] = store.append_events(conn, alert.id, t.events)
             who = store.assignment(conn, alert.household_id)
             for r in recipients(d.roles, who, self.calendar.is_office_hours(now)):
-                self._enqueue(conn, t.alert, d, r, event_id, now)
+                unreachable |= not self._enqueue(conn, t.alert, d, r, event_id, now)
             alert = t.alert
+        if unreachable and alert.check_in_failed_at is None:
+            # no gateway to ask the resident: nobody can answer, so staff are not kept waiting
+            # for the check-in's timeout (the same rule as a check-in that failed for good)
+            alert = check_in_failed(alert, now)
+            assert alert.id is not None
+            store.save(conn, alert)
+            store.append_events(
+                conn,
+                alert.id,
+                [
+                    AlertEvent(
+                        now,
+                        SYSTEM,
+                        "check_in_unreachable",
+                        alert.state,
+                        alert.state,
+                        alert.severity,
+                        {"reason": "no gateway in the home"},
+                    )
+                ],
+            )
+            return self._escalate(conn, alert, now)
         return alert
 
     def _enqueue(
@@ -260,14 +284,15 @@ class AlertService:
         r: Recipient,
         event_id: int,
         now: datetime,
-    ) -> None:
+    ) -> bool:
+        """Queue the deliveries to one recipient; False when the resident cannot be asked."""
         assert a.id is not None
         payload = self._payload(a, d, r)
         if r.target == RESIDENT:
             device = store.gateway(conn, a.household_id)
             if device is None:
                 log.info("alert %s: no gateway to ask the resident; staff steps follow", a.id)
-                return
+                return False
             topic = f"anbu/v1/{a.household_id}/{device}/command"
             payload = {"command": "checkin", "alert_id": a.id, "reply": "button action ok"}
             targets = [("device", topic)]
@@ -278,6 +303,7 @@ class AlertService:
         for channel, address in targets:
             key = f"anbu-{a.id}-{event_id}-{r.target}-{channel}-{address}"
             store.enqueue(conn, a.id, channel, r.target, address, payload, key, now)
+        return True
 
     def _payload(self, a: Alert, d: Due, r: Recipient) -> dict[str, Any]:
         return {

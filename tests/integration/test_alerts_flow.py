@@ -315,3 +315,17 @@ def test_the_runner_survives_a_failing_round(
             runner.stop()
     assert worker.bugs == 0 and "delivery round failed" in caplog.text
     assert hook.received and '"hh-1"' in json.dumps(hook.received[0][1])
+
+
+def test_ask_first_without_a_gateway_does_not_keep_staff_waiting(database_url: str) -> None:
+    """Nobody can answer a check-in a home has no gateway for: staff are told at once."""
+    svc = AlertService(default_policy(ask_first=True))
+    with district(database_url) as (conn, _hook, _mail, _worker):
+        a = svc.handle(conn, collapse(MON_10))
+        conn.commit()
+        recipients = {
+            r[0] for r in conn.execute("SELECT recipient FROM outbox WHERE alert_id = %s", (a.id,))
+        }
+        actions = [e["action"] for e in store.events(conn, a.id)]  # type: ignore[arg-type]
+    assert recipients == {"p1"}  # the planner, now, not after the 10-minute check-in
+    assert "check_in_unreachable" in actions
