@@ -115,6 +115,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "action.note": ("메모 추가", "Add note"),
     "action.note_placeholder": ("메모", "Note"),
     "action.call": ("전화", "Call"),
+    "action.handoff": ("현장 인계", "Hand to field worker"),
+    "action.handed": ("현장 인계함", "handed over"),
     "action.open": ("열기", "Open"),
     "action.choose_outcome": ("결과를 선택하세요", "Choose the outcome"),
     "action.cancel": ("취소", "Cancel"),

@@ -332,6 +332,11 @@ def household(household_id: str, request: Request, conn: Conn, viewer: Viewer) -
         "devices": store.devices(conn, household_id),
         "history": _with_deliveries(conn, store.alert_history(conn, household_id)),
         "away": store.away_windows(conn, household_id, now),
+        "field_workers": (
+            store.field_workers(conn, h["district_id"])
+            if staff.role in ("admin", "monitoring", "team_lead", "planner")
+            else []
+        ),
         "charts": charts,
         "tz": h["timezone"],
         "heatmap_days": HEATMAP_DAYS,

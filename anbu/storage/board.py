@@ -212,7 +212,7 @@ def health(
 def alert_history(
     conn: psycopg.Connection[Any], household_id: str, limit: int = 50
 ) -> list[dict[str, Any]]:
-    """Alerts of the household, newest first, each with its staff notes."""
+    """Alerts of the household, newest first, each with its staff notes and hand-offs."""
     with conn.cursor(row_factory=dict_row) as cur:
         alerts = cur.execute(
             """SELECT id, kind, severity, state, opened_at, updated_at, explanation,
@@ -223,9 +223,18 @@ def alert_history(
         ).fetchall()
         ids = [a["id"] for a in alerts]
         notes = cur.execute(
-            """SELECT alert_id, at, actor, detail FROM alert_events
-               WHERE alert_id = ANY(%s) AND action IN ('note', 'resolved')
-               ORDER BY at""",
+            """SELECT e.alert_id, e.at, coalesce(s.display_name, e.actor) AS actor, e.detail
+               FROM alert_events e LEFT JOIN staff s ON s.id = e.actor
+               WHERE e.alert_id = ANY(%s) AND e.action IN ('note', 'resolved')
+               ORDER BY e.at""",
+            (ids,),
+        ).fetchall()
+        handoffs = cur.execute(
+            """SELECT h.alert_id, h.handed_at, s.display_name AS to_name,
+                      coalesce(b.display_name, h.handed_by) AS by_name
+               FROM alert_handoffs h JOIN staff s ON s.id = h.staff_id
+               LEFT JOIN staff b ON b.id = h.handed_by
+               WHERE h.alert_id = ANY(%s) ORDER BY h.handed_at""",
             (ids,),
         ).fetchall()
     by_alert: dict[int, list[dict[str, Any]]] = {}
@@ -233,9 +242,23 @@ def alert_history(
         text = (n["detail"] or {}).get("note") or (n["detail"] or {}).get("text")
         if text:
             by_alert.setdefault(n["alert_id"], []).append({**n, "text": text})
+    handed: dict[int, list[dict[str, Any]]] = {}
+    for h in handoffs:
+        handed.setdefault(h["alert_id"], []).append(h)
     for a in alerts:
         a["notes"] = by_alert.get(a["id"], [])
+        a["handoffs"] = handed.get(a["id"], [])
     return alerts
+
+
+def field_workers(conn: psycopg.Connection[Any], district_id: str) -> list[tuple[str, str]]:
+    """Field workers an alert of this district can be handed to."""
+    rows = conn.execute(
+        "SELECT id, display_name FROM staff WHERE role = 'field_worker' AND active"
+        " AND (district_id = %s OR district_id IS NULL) ORDER BY display_name",
+        (district_id,),
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]
 
 
 def away_windows(

@@ -121,6 +121,14 @@
         toast(msg["action.done"]);
         await refreshPage();
       } catch (e) { toast(`${msg["action.failed"]}: ${e.message}`); }
+    } else if (form.dataset.action === "handoff") {
+      ev.preventDefault();
+      const id = form.closest(".actions").dataset.alert;
+      try {
+        await api("POST", `/api/alerts/${id}/handoff`, { staff_id: form.elements.staff_id.value });
+        toast(msg["action.done"]);
+        await refreshPage();
+      } catch (e) { toast(`${msg["action.failed"]}: ${e.message}`); }
     } else if (form.id === "away-form") {
       ev.preventDefault();
       const hh = $("#hh").dataset.household;

@@ -133,10 +133,18 @@ def test_switch_to_english(page: Any, site: Site) -> None:
     page.wait_for_selector("#chart-timeline .main-svg")
 
 
-def test_phone_view_acknowledge_and_resolve_in_two_taps(browser: Any, site: Site) -> None:
+def test_phone_view_acknowledge_and_resolve_in_two_taps(
+    page: Any, browser: Any, site: Site
+) -> None:
     household = "hh-0003"
     planner = site.planner_of[household]
     alert_id = raise_alert(site, household, Severity.ALARM)
+    # the planner hands the alert to a visiting nurse from the household page
+    log_in(page, site, planner, f"/households/{household}")
+    form = page.locator(f"#a-{alert_id} form.handoff")
+    form.locator("select").select_option("st-field1")
+    form.locator("button").click()
+    page.wait_for_selector(f"#a-{alert_id} >> text=현장 인계함")
     context = browser.new_context(
         viewport={"width": 390, "height": 844},
         is_mobile=True,
@@ -144,25 +152,25 @@ def test_phone_view_acknowledge_and_resolve_in_two_taps(browser: Any, site: Site
         device_scale_factor=2,
         locale="ko-KR",
     )
-    page = context.new_page()
+    phone = context.new_page()
     try:
-        log_in(page, site, planner, "/field")
-        card = page.locator(f"#a-{alert_id}")
+        log_in(phone, site, "field1", "/field")
+        card = phone.locator(f"#a-{alert_id}")
         card.wait_for()
         # the address and a call button that dials the resident
         assert card.locator(".addr").inner_text().startswith("서울특별시 성동구")
         assert card.locator("a.call").get_attribute("href").startswith("tel:010")
         # nothing is wider than the phone
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
         SHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SHOTS / "field-phone.png"), full_page=True)
+        phone.screenshot(path=str(SHOTS / "field-phone.png"), full_page=True)
         card.locator("[data-action='acknowledge']").tap()  # one tap
-        page.wait_for_selector(f"#a-{alert_id} >> text=확인됨")
-        card = page.locator(f"#a-{alert_id}")
+        phone.wait_for_selector(f"#a-{alert_id} >> text=확인됨")
+        card = phone.locator(f"#a-{alert_id}")
         card.locator("[data-action='resolve-start']").tap()  # two taps to resolve
         card.locator("[data-action='resolve'][data-outcome='resident_helped']").tap()
-        page.wait_for_selector(f"#a-{alert_id}", state="detached")
-        page.screenshot(path=str(SHOTS / "field-phone-done.png"), full_page=True)
+        phone.wait_for_selector(f"#a-{alert_id}", state="detached")
+        phone.screenshot(path=str(SHOTS / "field-phone-done.png"), full_page=True)
     finally:
         context.close()
     with connect(site.database_url) as conn:
