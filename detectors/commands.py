@@ -94,6 +94,48 @@ def eval_cmd(
     typer.echo(json.dumps(res))
 
 
+def trend_cmd(
+    recording: Annotated[Path, typer.Argument(help="A recording (.jsonl or .jsonl.gz).")],
+    weeks: Annotated[int, Opt(help="Whole weeks in the report (the first two are the "
+                                   "baseline, the last two the recent weeks).")] = 8,
+    through: Annotated[str | None, Opt(help="Last local day of the report (YYYY-MM-DD); "
+                                            "default: each home's last whole day.")] = None,
+    json_out: Annotated[bool, Opt("--json", help="Print one JSON object (the default).")
+                        ] = True,
+) -> None:
+    """The weekly slow-decline report: activity per household per week and its trend (a
+    case-management signal, never an alarm)."""
+    from datetime import UTC, date, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from detectors.trend import DailyActivity, report
+    from ingest.decode import decode
+    from simulators.recording import open_recording
+
+    if weeks < 4:
+        raise _fail("--weeks must be at least 4 (two baseline and two recent weeks)")
+    try:
+        rec = open_recording(recording)
+        last_day = date.fromisoformat(through) if through else None
+    except (ValueError, OSError) as e:
+        raise _fail(str(e)) from None
+    tz = {h["id"]: h.get("timezone") or "Asia/Seoul" for h in rec.header.get("households", [])}
+    activity = DailyActivity(tz)
+    end = None
+    for m in rec.messages():
+        activity.observe(decode(m.topic, m.payload, datetime.fromtimestamp(m.t, UTC)).readings)
+        end = m.t
+    if end is None:
+        raise _fail("the recording holds no message")
+    upto = {h: last_day or (datetime.fromtimestamp(end, ZoneInfo(z)).date() - timedelta(days=1))
+            for h, z in tz.items()}
+    rep = report(activity, upto, weeks=weeks)
+    typer.echo(json.dumps({"recording": str(recording), "weeks": weeks,
+                           "declining": sorted(h for h, t in rep.items() if t.declining),
+                           "households": {h: t.as_dict() for h, t in rep.items()}},
+                          ensure_ascii=False))
+
+
 def bench_detect(
     households: Annotated[int, Opt(help="Households in the engine.")] = 100_000,
     ticks: Annotated[int, Opt(help="Evaluations to time.")] = 20,
@@ -110,4 +152,5 @@ def bench_detect(
 def register(app: typer.Typer, bench_app: typer.Typer, import_app: typer.Typer,
              **_: object) -> None:
     app.command("eval")(eval_cmd)
+    app.command("trend")(trend_cmd)
     bench_app.command("detect")(bench_detect)

@@ -63,7 +63,7 @@ def _inactivity(e: Engine, i: int, now: float, sev: Severity, score: float | Non
     ev.update(silence_s=round(silence), since=_iso(since), mode="learned" if warm else "fixed",
               score=None if score is None else round(score, 2),
               thresholds=[round(float(x), 2) for x in a["in_h"][i, blk,
-                                                               int(a["in_exc_pose"][i])]],
+                                                               min(int(a["in_exc_pose"][i]), 1)]],
               expected_per_h=round(rhythm.rate_one(
                   a["rh_rcum"][i] if a["in_exc_pose"][i] else a["rh_cum"][i], now, off), 2),
               state="asleep" if rest else "home", resting=bool(a["in_exc_pose"][i]))

@@ -204,7 +204,7 @@ class Engine:
             if devices.on_motion(self.dv, j, t, r.value == 1.0, s):
                 return
         elif kind == Kind.PRESENCE:
-            presence.on_presence(hh, i, r.data.get("place"), r.value == 1.0)
+            presence.on_presence(hh, i, t, r.data.get("place"), r.value == 1.0)
         elif kind == Kind.HEALTH:
             vitals.on_health(hh, i, t, r.data, s)
         elif kind == Kind.BUTTON:
@@ -212,7 +212,7 @@ class Engine:
         if sign == Sign.NONE:
             return
         if sign == Sign.RELIABLE and kind != Kind.PRESENCE:
-            presence.up(hh, i)
+            presence.up(hh, i, t)
         self._sign(i, j, t, off, sign, kind == Kind.DOOR and r.data.get("exterior") is True)
 
     def _sign(self, i: int, j: int, t: float, off: float, sign: Sign, exterior: bool) -> None:
@@ -263,7 +263,8 @@ class Engine:
         a, s = self.hh.a, self.s
         off = self._offsets(t)
         self._new_days(t, off)
-        act = a["dh_active"][:n]
+        # a household seen by name but not yet by any reading has nothing to evaluate
+        act = a["dh_active"][:n] & ~np.isnan(a["dh_created"][:n])
         offline = devices.gateway(self.hh, t, self.resumed, s)
         for i in presence.departures(self.hh, t, s).tolist():
             inactivity.reset(self.hh, i, t, float(off[i]))
@@ -283,6 +284,9 @@ class Engine:
         created = a["dh_created"][idx].astype(np.float64) + REL_BASE
         silence = horizon[idx] - np.where(np.isnan(conf), created, conf)
         want = inactivity.levels(self.hh, idx, score, silence, off[idx], s)
+        too_long = presence.rest_levels(self.hh, idx, horizon[idx], silence, warm[idx],
+                                        off[idx])
+        want = np.maximum(want, too_long)
         emit(FindingKind.INACTIVITY, idx, want, a["in_level"], score=score)
         a["in_alerted"][idx[want >= Severity.ALARM]] = True
 

@@ -31,6 +31,7 @@ from detectors.baselines import FixedTimer, SmartPlug
 from detectors.engine import Engine
 from detectors.findings import Finding
 from detectors.settings import DetectorSettings
+from detectors.trend import DailyActivity
 from ingest.decode import decode
 from simulators.core import Label, Message
 from simulators.incidents import PERSON_INCIDENTS, is_person, strip_person_after
@@ -108,6 +109,8 @@ class Outcome:
     usual_wake_s: dict[str, float]
     timezones: dict[str, str]
     messages: int = 0
+    #: signs of life per household and local day on the unmodified stream (weekly trend)
+    activity: DailyActivity | None = None
 
 
 def plan_incidents(households: list[tuple[str, str]], start: float, end: float,
@@ -153,6 +156,7 @@ class Harness:
         self.person_times: dict[str, list[float]] = {h: [] for h in self.timezones}
         self.last_person_door: dict[str, bool] = {}
         self.awaiting_next: dict[str, list[Incident]] = {}
+        self.activity = DailyActivity(self.timezones, settings.refractory_s)
 
     def run(self, messages: Iterable[Message], incidents: list[Incident]) -> int:
         queue = list(incidents)
@@ -189,6 +193,7 @@ class Harness:
         readings = decode(m.topic, m.payload, datetime.fromtimestamp(m.t, UTC)).readings
         for det in self.mains.values():
             det.observe(readings)
+        self.activity.observe(readings)
         person = is_person(m)
         if person and hid in self.person_times and b'"motion":false' not in m.payload:
             self.person_times[hid].append(m.t)
@@ -301,4 +306,5 @@ def evaluate(header: dict[str, Any], messages: Iterator[Message], specs: list[st
     wakes = {hid: usual_wake(ts, h.timezones[hid]) for hid, ts in h.person_times.items()}
     return Outcome(specs, [x for x, _ in homes], start, end, warmup_s, h.alerts,
                    incidents + labelled, labels or [],
-                   {k: v for k, v in wakes.items() if v is not None}, h.timezones, n)
+                   {k: v for k, v in wakes.items() if v is not None}, h.timezones, n,
+                   h.activity)

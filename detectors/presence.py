@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from detectors import rhythm
 from detectors.settings import DetectorSettings
-from detectors.state import REL_BASE, Field, Table
+from detectors.state import REL_BASE, Field, Table, rel
 
 NAN = math.nan
 BINS = 16
@@ -35,8 +36,21 @@ NOISY_UNITS = (0.5, 0.4)
 #: posture bits: the bed, or a seat, is occupied (pressure sensors)
 IN_BED, ON_SEAT = 1, 2
 
+#: rest-too-long safety net: caution and alarm at these multiples of the longest recent rest
+#: plus a pad (hours; in bed, seat), learned only once a rest of REST_MIN_H has been seen.
+#: Wide on purpose: real rests are heavy-tailed (Ordonez A once sat 8.6 h in front of the TV
+#: after a month whose longest sit was about 5.5 h); nights are judged by the score first
+REST_CAUTION, REST_ALARM, REST_MIN_H, REST_QUIET_H = 1.2, 1.5, 1.0, 1.0
+REST_PAD_H = (3.0, 1.5)
+#: the longest recent rest fades by this factor a day (a long-past long night stops counting)
+REST_FADE = 0.98
+
 FIELDS = (
     Field("pr_posture", "uint8"),
+    #: resting (bed or seat) since (relative seconds, see state.rel)
+    Field("pr_psince", "float32", fill=NAN),
+    #: longest recent rest (hours) in bed and on the seat
+    Field("pr_rmax", "float16", (2,)),
     Field("pr_door", "float64", fill=NAN),
     Field("pr_pending", "bool"),
     Field("pr_units", "float32"),
@@ -60,16 +74,67 @@ FIELDS = (
 )
 
 
-def on_presence(hh: Table, i: int, place: object, occupied: bool) -> None:
+def on_presence(hh: Table, i: int, t: float, place: object, occupied: bool) -> None:
     bit = ON_SEAT if place == "seat" else IN_BED
-    p = int(hh.a["pr_posture"][i])
-    hh.a["pr_posture"][i] = (p | bit) if occupied else (p & ~bit)
+    a = hh.a
+    p = int(a["pr_posture"][i])
+    if occupied and not p:
+        a["pr_psince"][i] = rel(t)
+    elif not occupied and p & bit:
+        _got_up(hh, i, t, bit)
+    a["pr_posture"][i] = (p | bit) if occupied else (p & ~bit)
 
 
-def up(hh: Table, i: int) -> None:
+def up(hh: Table, i: int, t: float) -> None:
     """A reliable sign that needs the person on their feet (a door, the fridge, a flush):
     whatever the pressure sensors last said (a message may have been lost), they are up."""
+    p = int(hh.a["pr_posture"][i])
+    for bit in (IN_BED, ON_SEAT):
+        if p & bit:
+            _got_up(hh, i, t, bit)
     hh.a["pr_posture"][i] = 0
+
+
+def _got_up(hh: Table, i: int, t: float, bit: int) -> None:
+    """The person got up from the bed or the seat at `t`: the time they had spent there
+    joins that place's longest rest (unless the silence raised an escalated alert: an alarm
+    is not learned as normal)."""
+    a = hh.a
+    span = (rel(t) - float(a["pr_psince"][i])) / 3600.0
+    if math.isnan(span) or span <= 0.0 or a["in_alerted"][i]:
+        return
+    k = 0 if bit == IN_BED else 1
+    a["pr_rmax"][i, k] = min(max(float(a["pr_rmax"][i, k]), span), 48.0)
+
+
+def rest_levels(hh: Table, idx: NDArray[np.int64], now: NDArray[np.float64],
+                silence: NDArray[np.float64], warm: NDArray[np.bool_],
+                offset: NDArray[np.float64]) -> NDArray[np.int8]:
+    """Resting far longer than ever: in bed or on the seat for REST_CAUTION (caution) or
+    REST_ALARM (alarm) x the longest such rest this person has had recently, plus a pad,
+    with no confirmed sign of life for REST_QUIET_H (someone up and about whose "off the
+    seat" message was lost soon makes a confirmed sign). A safety net for what the score
+    cannot see: a person who collapsed in the armchair, with a pet or the sun still tripping
+    a motion sensor now and then (each trip takes a little off the score), would otherwise
+    be found only by the 24 h net. A rest that reaches into the person's usual night is
+    held to the bed's limit, wherever it is (the "into bed" message may have been lost)."""
+    a = hh.a
+    post = a["pr_posture"][idx].astype(np.int64)
+    rmax = a["pr_rmax"][idx].astype(np.float64)
+    since = a["pr_psince"][idx].astype(np.float64) + REL_BASE
+    night = rhythm.overlaps_rest(a["rh_rest"][idx], np.nan_to_num(since, nan=0.0), now,
+                                 offset)
+    bed = ((post & IN_BED) != 0) | night
+    seat = (post & ON_SEAT) != 0
+    limit = np.maximum(np.where(bed, rmax[:, 0], 0.0), np.where(seat, rmax[:, 1], 0.0))
+    pad = np.where(bed, REST_PAD_H[0], REST_PAD_H[1])
+    hours = (now - since) / 3600.0
+    quiet = np.nan_to_num(silence, nan=0.0) >= REST_QUIET_H * 3600.0
+    known = warm & (post != 0) & (limit >= REST_MIN_H) & quiet & ~np.isnan(hours)
+    hours = np.nan_to_num(hours, nan=0.0)
+    lvl = ((hours >= REST_CAUTION * limit + pad).astype(np.int8)
+           + (hours >= REST_ALARM * limit + pad))
+    return np.where(known, lvl, 0).astype(np.int8)
 
 
 def resting(hh: Table, i: int) -> bool:
@@ -208,6 +273,9 @@ def new_day(hh: Table, idx: NDArray[np.int64], gamma: NDArray[np.float64],
     a["pr_exits"][idx] = (a["pr_exits"][idx].astype(np.float32) * gamma[:, None]).astype(
         np.float16)
     a["pr_h"][idx] = thresholds(a["pr_hist"][idx], s)
+    a["pr_rmax"][idx] = (a["pr_rmax"][idx].astype(np.float32)
+                         * (REST_FADE ** (-np.log(gamma) * s.memory_days))[:, None]
+                         ).astype(np.float16)
 
 
 def longest_outing(hist: NDArray[np.float16]) -> float | None:

@@ -8,12 +8,13 @@ or p90 that falls on a missed incident is reported as null (shown as "> 24 h"), 
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from detectors import trend
 from detectors.evaluate import BUCKETS, Incident, Outcome
 from simulators.incidents import PERSON_INCIDENTS
 
@@ -141,6 +142,26 @@ def summarize(out: Outcome) -> dict[str, Any]:
             r["labelled"] = incident_scores(out, labelled, spec)
         res["detectors"][spec] = r
     res["comparison"] = compare(res["detectors"], "injected" if injected else "labelled")
+    res["weekly_trend"] = weekly(out)
+    return res
+
+
+def weekly(out: Outcome) -> dict[str, Any]:
+    """The weekly slow-decline report over the recording (never an alarm): per household,
+    weekly activity and its change over the last whole weeks (at most 8)."""
+    if out.activity is None:
+        return {}
+    weeks = min(8, int((out.end - out.start) // (7 * DAY)))
+    through = {h: (datetime.fromtimestamp(out.end, ZoneInfo(tz)).date() - timedelta(days=1))
+               for h, tz in out.timezones.items()}
+    rep = trend.report(out.activity, through, weeks=max(weeks, 1))
+    declines = {lb.household for lb in out.labels if lb.kind == "decline"}
+    flagged = sorted(h for h, t in rep.items() if t.declining)
+    res: dict[str, Any] = {"weeks": weeks, "declining": flagged,
+                           "households": {h: t.as_dict() for h, t in rep.items()}}
+    if out.labels:
+        res["labelled_decline"] = sorted(declines)
+        res["labelled_decline_flagged"] = sorted(declines & set(flagged))
     return res
 
 

@@ -93,6 +93,12 @@ def test_harness_forks_injected_incidents_and_scores_them() -> None:
     day = anbu["injected"]["day"]
     assert day["n"] == 2 and day["median_h"] is not None and day["median_h"] <= 3.0
     assert res["comparison"]["fixed"] == "fixed:8h"
+    # the weekly trend of the unmodified stream: one whole week in 12 days, too few to judge
+    trend = res["weekly_trend"]
+    assert trend["weeks"] == 1 and trend["declining"] == []
+    week = trend["households"]["hh-t"]["weeks"]
+    assert len(week) == 1 and week[0]["days"] == 7 and week[0]["signs_per_day"] > 20
+    assert trend["households"]["hh-t"]["signs_change"] is None
 
 
 def test_quantiles_count_missed_incidents_as_infinitely_late() -> None:

@@ -43,9 +43,9 @@ def test_a_lone_motion_trigger_takes_off_its_likelihood_ratio_only() -> None:
     inactivity.on_sign(hh, 0, T0 + 2 * 3600.0, True, False, OFF, True, S)
     w = math.log1p(6.0 / S.noise_per_h)
     assert hh.a["in_S"][0] == pytest.approx(12.0 - w)
-    # corroborated by another device: the noise rate is a quarter, the weight larger
+    # corroborated by another device: the noise rate is divided by CORROBORATION
     inactivity.on_sign(hh, 0, T0 + 2 * 3600.0 + 60.0, True, True, OFF, True, S)
-    w2 = math.log1p(6.0 / (S.noise_per_h / 4))
+    w2 = math.log1p(6.0 / (S.noise_per_h / inactivity.CORROBORATION))
     assert hh.a["in_S"][0] == pytest.approx(12.1 - w - w2, abs=1e-6)
 
 
@@ -80,13 +80,22 @@ def test_thresholds_from_a_gumbel_fit_of_daily_maxima() -> None:
     vals = [6.0, 7.0, 8.0, 9.0, 10.0, 7.5, 8.5, 9.5, 6.5, 8.0]
     h = inactivity.thresholds(_moments(vals), S)[0, 0, 0]
     mean, sd = np.mean(vals), np.std(vals, ddof=1)
-    sd = max(sd, inactivity.SD_FLOOR[0] * mean)
+    # ten days of maxima: the spread floor is still raised towards SD_FLOOR_SHORT
+    short = (inactivity.SHORT_DAYS - len(vals)) / (inactivity.SHORT_DAYS - 3.0)
+    floor = inactivity.SD_FLOOR[0] + short * (inactivity.SD_FLOOR_SHORT - inactivity.SD_FLOOR[0])
+    sd = max(sd, floor * mean)
     beta = sd * math.sqrt(6) / math.pi
     mu = mean - inactivity.EULER * beta
     y_a = inactivity._gumbel_y(S.alarm_per_month)
     assert h[1] == pytest.approx(mu + y_a * beta)
     assert h[2] == pytest.approx(S.danger_factor * h[1])
     assert h[0] < h[1]
+    # with a month of the same maxima, the plain floor: a lower alarm
+    h30 = inactivity.thresholds(_moments(vals * 3), S)[0, 0, 0]
+    floor30 = max(np.std(vals * 3, ddof=1), inactivity.SD_FLOOR[0] * mean)
+    beta30 = floor30 * math.sqrt(6) / math.pi
+    assert h30[1] == pytest.approx(mean - inactivity.EULER * beta30 + y_a * beta30)
+    assert h30[1] < h[1]
     # nights in bed: the largest night seen (+30 %) once five nights are known
     hn = inactivity.thresholds(_moments(vals), S)[0, 0, 1]
     assert hn[1] == pytest.approx(max(1.3 * 10.0, S.min_alarm))

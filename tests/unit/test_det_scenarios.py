@@ -91,8 +91,8 @@ def test_a_nap_an_outing_and_a_lie_in_raise_no_escalated_alert(warm: HouseholdSt
 def test_a_collapse_in_the_afternoon_is_an_alarm_within_two_hours(
         warm: HouseholdState) -> None:
     found = scenario(warm, home(stop_at=at(15.0)), hours=20.0)
-    assert found == [(15.417, "inactivity", "caution"), (15.667, "inactivity", "alarm"),
-                     (16.083, "inactivity", "danger")]
+    assert found == [(15.5, "inactivity", "caution"), (15.833, "inactivity", "alarm"),
+                     (16.25, "inactivity", "danger")]
 
 
 def test_a_gateway_outage_is_a_device_alert_and_no_inactivity_alarm(
@@ -107,9 +107,9 @@ def test_a_gateway_outage_while_the_person_collapses_waits_for_data(
     """The person stops at 12:00, the gateway dies at 12:20 for 4 h: no alarm about the
     person while nothing can be known, then the silence counts again from 16:20."""
     found = scenario(warm, home(stop_at=at(12.0), gateway_down=((at(12.33), at(16.33)),)))
-    assert found == [(12.333, "inactivity", "caution"), (12.583, "device.gateway_offline",
-                                                         "caution"),
-                     (16.583, "inactivity", "alarm"), (17.0, "inactivity", "danger")]
+    assert found == [(12.583, "device.gateway_offline", "caution"),
+                     (16.417, "inactivity", "caution"), (16.75, "inactivity", "alarm"),
+                     (17.25, "inactivity", "danger")]
 
 
 def test_spurious_motion_does_not_keep_a_silent_home_alive() -> None:
@@ -118,15 +118,15 @@ def test_spurious_motion_does_not_keep_a_silent_home_alive() -> None:
     e.add_household(h.household, h.timezone)
     found = drive(e, h.readings(), h.midnight(0), at(22.0), tick=600.0)
     assert [f for f in found if f[0] > 0] == [(15.5, "inactivity", "caution"),
-                                              (15.667, "inactivity", "alarm"),
-                                              (16.167, "inactivity", "danger")]
+                                              (15.833, "inactivity", "alarm"),
+                                              (16.333, "inactivity", "danger")]
 
 
 def test_a_stuck_pir_is_reported_and_ignored(warm: HouseholdState) -> None:
     found = scenario(warm, home(stuck=("pir-living", at(8.0)), stop_at=at(12.0)), hours=18.0)
     # stuck for 2 h at 10:00, seen at the 10-minute device check; then the collapse at noon
-    assert found == [(10.083, "device.stuck", "caution"), (12.333, "inactivity", "caution"),
-                     (12.583, "inactivity", "alarm"), (13.083, "inactivity", "danger")]
+    assert found == [(10.083, "device.stuck", "caution"), (12.417, "inactivity", "caution"),
+                     (12.833, "inactivity", "alarm"), (13.417, "inactivity", "danger")]
 
 
 def test_leaving_and_not_coming_back_is_overdue_not_inactive(warm: HouseholdState) -> None:
@@ -193,3 +193,20 @@ def test_fork_is_exact(warm: HouseholdState) -> None:
     now = datetime.fromtimestamp(at(1.0), UTC)
     assert [f.kind for f in a.evaluate(now)] == [f.kind for f in b.evaluate(now)]
 
+
+
+def test_a_lost_into_bed_message_does_not_turn_the_night_into_an_alarm(
+        warm: HouseholdState) -> None:
+    """The bed sensor's "into bed" at 22:30 is lost (one message in ten is, in the target
+    condition): the night that follows begins at an hour when this person is usually in bed,
+    so it is judged as rest, not as a silence of someone up and about."""
+    h = home(days=HISTORY_DAYS + 2, plan=lambda d: plan(min(d, HISTORY_DAYS)))
+    bedtime = at(BED[HISTORY_DAYS])
+    rs = [r for r in h.readings() if r.time.timestamp() >= FORK
+          and not (r.kind == Kind.PRESENCE and r.value == 1.0
+                   and abs(r.time.timestamp() - bedtime) < 1.0)]
+    assert len(rs) < len([r for r in h.readings() if r.time.timestamp() >= FORK])
+    e = Engine()
+    e.adopt(warm)
+    found = drive(e, rs, FORK, FORK + 34 * 3600.0)
+    assert [f for f in found if f[2] != "caution"] == []
