@@ -128,6 +128,12 @@ def test_a_policy_put_through_the_api_governs_alerts_raised_afterwards(client: T
     with client.app.state.pool.connection() as conn:  # type: ignore[attr-defined]
         before = svc.handle(conn, Finding("hh-1", "inactivity", Severity.ALARM, NOW, "silent"))
         assert client.put(D1, json=CUSTOM, headers=csrf).status_code == 200
+        # a home with a gateway can be asked first (without one, staff are told at once)
+        conn.execute(
+            "INSERT INTO device_status (household_id, device_id, online, role, status_at)"
+            " VALUES ('hh-2', 'gw-1', true, 'gateway', %s)",
+            (NOW,),
+        )
         after = svc.handle(conn, Finding("hh-2", "inactivity", Severity.ALARM, NOW, "silent"))
     assert before.policy == default_policy(ask_first=False).alarm
     assert after.policy is not None and after.policy.model_dump(mode="json") == CUSTOM["alarm"]
