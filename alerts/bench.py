@@ -21,11 +21,12 @@ from typing import Any
 import numpy as np
 
 from alerts.channels import WebhookNotifier
-from alerts.model import Finding, Severity
+from alerts.model import Finding
 from alerts.outbox import OutboxWorker
 from alerts.policy import default_policy
 from alerts.runner import AlertRunner
 from alerts.service import AlertService
+from anbu.domain import Severity
 from anbu.embedded import free_port
 from anbu.storage.db import connect, recreate_database
 from anbu.storage.registry import (

@@ -14,27 +14,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from anbu.domain import Severity
+
 if TYPE_CHECKING:
     from alerts.policy import EscalationPlan
-
-
-class Severity(enum.IntEnum):
-    """Ordered: a severity can rise on an open alert, never fall."""
-
-    CAUTION = 1  # 주의: a soft check (automatic check-in with the resident)
-    ALARM = 2  # 경보: a planner must act
-    DANGER = 3  # 위험: act now; the monitoring centre at once
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-    @classmethod
-    def parse(cls, s: str) -> Severity:
-        try:
-            return cls[s.upper()]
-        except KeyError:
-            raise ValueError(f"unknown severity {s!r} (caution, alarm, danger)") from None
 
 
 class State(enum.StrEnum):

@@ -20,7 +20,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from alerts.model import SYSTEM, Alert, AlertEvent, Severity, State, Transition
+from alerts.model import SYSTEM, Alert, AlertEvent, State, Transition
+from anbu.domain import Severity
 
 
 class Role(enum.StrEnum):

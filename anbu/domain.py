@@ -73,6 +73,39 @@ class DeadLetter:
     size: int = 0
 
 
+class Severity(enum.IntEnum):
+    """How urgent a finding or alert is: the tiers of the Korean district systems.
+
+    `caution` (주의) is a soft check (an automatic check-in the resident can answer); `alarm`
+    (경보: a planner must act) and `danger` (위험: act now, the monitoring centre at once) are
+    *escalated*: they count against the false-alarm budget. Ordered: an open alert's severity
+    can rise, never fall. The one type for detectors, alerts and storage.
+    """
+
+    CAUTION = 1
+    ALARM = 2
+    DANGER = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @property
+    def label_ko(self) -> str:
+        return ("주의", "경보", "위험")[self - 1]
+
+    @property
+    def escalated(self) -> bool:
+        return self >= Severity.ALARM
+
+    @classmethod
+    def parse(cls, s: str) -> Severity:
+        try:
+            return cls[s.upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {s!r} (caution, alarm, danger)") from None
+
+
 class RiskLevel(enum.StrEnum):
     LOW = "low"
     MEDIUM = "medium"

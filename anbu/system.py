@@ -209,7 +209,7 @@ def to_alert_finding(f: Any) -> Any:
     Device findings carry their device in the alert's identity (two dead sensors are two
     alerts); the explanation travels in both languages, Korean first, as staff read it.
     """
-    from alerts.model import Finding, Severity
+    from alerts.model import Finding
 
     device = f.device_id
     kind = f"{f.kind}/{device}" if f.kind.startswith("device.") and device else f.kind
@@ -219,4 +219,4 @@ def to_alert_finding(f: Any) -> Any:
         "explanation_key": f.explanation.key,
         "explanation_params": dict(f.explanation.params),
     }
-    return Finding(f.household_id, kind, Severity.parse(f.severity.label), f.at, text, evidence)
+    return Finding(f.household_id, kind, f.severity, f.at, text, evidence)

@@ -25,9 +25,10 @@ import httpx2
 import numpy as np
 import orjson
 
-from alerts.model import Finding, Severity
+from alerts.model import Finding
 from alerts.policy import default_policy
 from alerts.service import AlertService
+from anbu.domain import Severity
 from anbu.embedded import free_port, reachable
 from anbu.storage.db import connect, recreate_database
 from dashboard.sample import DEMO_PASSWORD, seed_sample

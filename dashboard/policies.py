@@ -17,8 +17,8 @@ import psycopg
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel
 
-from alerts.model import Severity
 from alerts.policy import EscalationPlan, Policy
+from anbu.domain import Severity
 from anbu.storage import accounts, policies
 from dashboard.auth import Conn, Staff, client_ip, require
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from anbu.contract import PERSON_KINDS
-from anbu.domain import Kind, Reading
-from detectors.findings import Finding, FindingKind, Severity, explain
+from anbu.domain import Kind, Reading, Severity
+from detectors.findings import Finding, FindingKind, explain
 
 NAN = math.nan
 STEP_W = 250.0

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from numpy.typing import NDArray
 
+from anbu.domain import Severity
 from detectors import devices, inactivity, presence, rhythm, vitals
-from detectors.findings import Explanation, Finding, FindingKind, Severity, explain
+from detectors.findings import Explanation, Finding, FindingKind, explain
 from detectors.state import unrel
 
 if TYPE_CHECKING:

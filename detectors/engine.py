@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from numpy.typing import NDArray
 
-from anbu.domain import Kind, Reading
+from anbu.domain import Kind, Reading, Severity
 from detectors import climate, devices, inactivity, power, presence, rhythm, signs, vitals
 from detectors.describe import Emitter
-from detectors.findings import Finding, FindingKind, Severity
+from detectors.findings import Finding, FindingKind
 from detectors.settings import DetectorSettings
 from detectors.signs import Sign
 from detectors.state import NAN, REL_BASE, Table, rel

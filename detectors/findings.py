@@ -16,36 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-
-class Severity(enum.IntEnum):
-    """Tiers of the Korean district systems: 주의 (caution), 경보 (alarm), 위험 (danger).
-
-    `caution` is a soft check (an automatic check-in the resident can answer); `alarm` and
-    `danger` are *escalated*: a person must act, and they count against the false-alarm budget.
-    """
-
-    CAUTION = 1
-    ALARM = 2
-    DANGER = 3
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-    @property
-    def label_ko(self) -> str:
-        return _SEVERITY_KO[self]
-
-    @property
-    def escalated(self) -> bool:
-        return self >= Severity.ALARM
-
-    @classmethod
-    def parse(cls, text: str) -> Severity:
-        return cls[text.upper()]
-
-
-_SEVERITY_KO = {Severity.CAUTION: "주의", Severity.ALARM: "경보", Severity.DANGER: "위험"}
+from anbu.domain import Severity
 
 
 class FindingKind(enum.StrEnum):

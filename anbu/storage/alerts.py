@@ -15,8 +15,9 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from alerts.model import Alert, AlertEvent, Outcome, Severity, State
+from alerts.model import Alert, AlertEvent, Outcome, State
 from alerts.routing import Assignment
+from anbu.domain import Severity
 from anbu.storage.policies import parse_plan
 
 _ALERT_COLS = (

@@ -19,8 +19,8 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
-from alerts.model import Severity
 from alerts.policy import EscalationPlan
+from anbu.domain import Severity
 
 log = logging.getLogger(__name__)
 

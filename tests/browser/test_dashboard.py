@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from alerts.model import Finding, Severity
+from alerts.model import Finding
+from anbu.domain import Severity
 from anbu.storage.db import connect
 from dashboard.sample import DEMO_PASSWORD
 from tests.browser.conftest import SHOTS, Site

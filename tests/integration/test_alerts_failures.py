@@ -22,10 +22,11 @@ import psycopg
 import pytest
 
 from alerts.channels import WebhookNotifier
-from alerts.model import Finding, Severity
+from alerts.model import Finding
 from alerts.outbox import OutboxWorker
 from alerts.policy import default_policy
 from alerts.service import AlertService
+from anbu.domain import Severity
 from anbu.embedded import free_port
 from anbu.storage import alerts as store
 from anbu.storage.db import connect

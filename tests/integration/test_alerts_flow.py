@@ -16,10 +16,11 @@ import psycopg
 import pytest
 
 from alerts.channels import EmailNotifier, WebhookNotifier, sign
-from alerts.model import Finding, Outcome, Severity
+from alerts.model import Finding, Outcome
 from alerts.outbox import OutboxWorker
 from alerts.policy import default_policy
 from alerts.service import AlertService
+from anbu.domain import Severity
 from anbu.storage import alerts as store
 from anbu.storage.db import connect
 from anbu.storage.registry import (

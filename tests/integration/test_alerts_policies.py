@@ -10,9 +10,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from alerts.model import Finding, Outcome, Severity
+from alerts.model import Finding, Outcome
 from alerts.policy import Policy, default_policy
 from alerts.service import AlertService
+from anbu.domain import Severity
 from anbu.storage import alerts as store
 from anbu.storage import policies
 from anbu.storage.db import connect

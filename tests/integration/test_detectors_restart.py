@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from anbu.domain import Kind, Reading
+from anbu.domain import Kind, Reading, Severity
 from anbu.storage import detectors as store
 from anbu.storage import readings as readings_store
 from anbu.storage.db import connect
-from detectors.findings import Severity
 from detectors.service import DetectorService
 from tests.helpers import seed_households
 

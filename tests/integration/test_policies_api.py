@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from alerts.model import Finding, Severity
+from alerts.model import Finding
 from alerts.policy import default_policy
 from alerts.service import AlertService
+from anbu.domain import Severity
 from anbu.storage import registry
 from anbu.storage.db import connect
 from dashboard.app import create_app

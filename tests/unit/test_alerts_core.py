@@ -10,7 +10,6 @@ from alerts.model import (
     SYSTEM,
     Finding,
     Outcome,
-    Severity,
     State,
     TransitionError,
     acknowledge,
@@ -21,6 +20,7 @@ from alerts.model import (
 )
 from alerts.policy import Role, default_policy, due, mark_notified, next_due_at
 from alerts.routing import CENTRE, RESIDENT, Assignment, OfficeCalendar, recipients
+from anbu.domain import Severity
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 10:00 in Seoul
 M = timedelta(minutes=1)

@@ -14,7 +14,6 @@ from alerts.model import (
     Alert,
     Finding,
     Outcome,
-    Severity,
     State,
     acknowledge,
     on_finding,
@@ -22,6 +21,7 @@ from alerts.model import (
 )
 from alerts.policy import Role, check_in_failed, default_policy, due, mark_notified, next_due_at
 from alerts.routing import CENTRE, RESIDENT
+from anbu.domain import Severity
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 10:00 in Seoul
 M = timedelta(minutes=1)

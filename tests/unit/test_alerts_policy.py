@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from alerts.model import Finding, Severity, acknowledge, on_finding
+from alerts.model import Finding, acknowledge, on_finding
 from alerts.policy import (
     EscalationPlan,
     Policy,
@@ -20,6 +20,7 @@ from alerts.policy import (
     next_due_at,
     plan_of,
 )
+from anbu.domain import Severity
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 10:00 in Seoul
 M = timedelta(minutes=1)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from anbu.domain import Severity
 from detectors.findings import (
     CATALOG,
     DEVICE_KINDS,
     PERSON_KINDS,
     FindingKind,
-    Severity,
     duration_en,
     duration_ko,
     explain,
