@@ -22,6 +22,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
+from pydantic import BaseModel, ConfigDict, Field
 
 from alerts.policy import next_due_at
 from anbu.contract import HEALTH_METRICS
@@ -56,7 +57,6 @@ router = APIRouter(include_in_schema=False)
 # "" is what an empty choice of the filter form submits: no filter
 StateFilter = Literal["", "normal", "caution", "alarm", "danger", "device", "away"]
 RiskFilter = Literal["", "low", "medium", "high"]
-Short = Annotated[str | None, Query(max_length=64)]
 
 
 class LoginRequired(Exception):
@@ -150,45 +150,54 @@ def plotly_js() -> FileResponse:
 # -- the board ----------------------------------------------------------------------------
 
 
+class BoardFilter(BaseModel):
+    """The board's filters, as its form submits them ("" is no filter)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    dong: str = Field(default="", max_length=64)
+    planner: str = Field(default="", max_length=64)
+    state: StateFilter = ""
+    risk: RiskFilter = ""
+    q: str = Field(default="", max_length=64)
+
+
+Filters = Annotated[BoardFilter, Query()]
+
+
 def _rows(
     conn: Conn,
     staff: accounts.StaffMember,
     now: datetime,
-    state: str | None = None,
-    **filters: Any,
+    f: BoardFilter | None = None,
+    household_id: str | None = None,
 ) -> list[dict[str, Any]]:
-    rows = store.board_rows(conn, accounts.scope_params(staff), now, **filters)
+    f = f or BoardFilter()
+    rows = store.board_rows(
+        conn,
+        accounts.scope_params(staff),
+        now,
+        household_id=household_id,
+        dong=f.dong or None,
+        planner=f.planner or None,
+        risk=f.risk or None,
+        search=f.q or None,
+    )
     out = []
     for r in rows:
         r["state"] = board_state(r["person_rank"], r["device_alerts"], r["away_reason"])
-        if state and r["state"] != state:
-            continue
-        out.append(r)
+        if not f.state or r["state"] == f.state:
+            out.append(r)
     return out
 
 
 @router.get("/", response_class=HTMLResponse)
-def board(
-    request: Request,
-    conn: Conn,
-    viewer: Viewer,
-    dong: Short = None,
-    planner: Short = None,
-    state: StateFilter | None = None,
-    risk: RiskFilter | None = None,
-    q: Short = None,
-) -> Response:
+def board(request: Request, conn: Conn, viewer: Viewer, f: Filters) -> Response:
     staff = viewer[0]
     if staff.role == "field_worker":
         return RedirectResponse("/field", status_code=303)
     now = request.app.state.clock.now()
-    filters = {
-        "dong": dong or None,
-        "planner": planner or None,
-        "risk": risk or None,
-        "search": q or None,
-    }
-    rows = _rows(conn, staff, now, state, **filters)
+    rows = _rows(conn, staff, now, f)
     total = conn.execute(
         f"SELECT count(*) FROM households h WHERE h.active AND {accounts.SCOPE}",
         accounts.scope_params(staff),
@@ -213,44 +222,19 @@ def board(
         total=total[0] if total else 0,
         counts=counts,
         choices=choices,
-        f={
-            "dong": dong or "",
-            "planner": planner or "",
-            "state": state or "",
-            "risk": risk or "",
-            "q": q or "",
-        },
+        f=f,
     )
 
 
 @router.get("/board/row/{household_id}", response_class=HTMLResponse)
 def board_row(
-    household_id: str,
-    request: Request,
-    conn: Conn,
-    viewer: Viewer,
-    dong: Short = None,
-    planner: Short = None,
-    state: StateFilter | None = None,
-    risk: RiskFilter | None = None,
-    q: Short = None,
+    household_id: str, request: Request, conn: Conn, viewer: Viewer, f: Filters
 ) -> Response:
     """One board row, for live updates; 204 when the household no longer matches the filter."""
     staff = viewer[0]
     if not accounts.can_see(conn, staff, household_id):
         raise HTTPException(404, "no such household")
-    now = request.app.state.clock.now()
-    rows = _rows(
-        conn,
-        staff,
-        now,
-        state,
-        household_id=household_id,
-        dong=dong or None,
-        planner=planner or None,
-        risk=risk or None,
-        search=q or None,
-    )
+    rows = _rows(conn, staff, request.app.state.clock.now(), f, household_id)
     conn.commit()
     if not rows:
         return Response(status_code=204)

@@ -14,23 +14,11 @@ from typing import Any
 
 import psycopg
 
+from anbu.contract import PERSON_KINDS
 from anbu.demo import DEMO_PASSWORD, demo_district, seed
 from anbu.domain import Kind
 
 __all__ = ["DEMO_PASSWORD", "seed_sample"]
-
-#: kinds that show a person (the board's last sign of life)
-_SIGNS = {
-    Kind.MOTION,
-    Kind.DOOR,
-    Kind.CONTACT,
-    Kind.APPLIANCE,
-    Kind.PRESENCE,
-    Kind.WATER,
-    Kind.HEALTH,
-    Kind.BUTTON,
-}
-
 
 def seed_sample(
     conn: psycopg.Connection[Any],
@@ -74,7 +62,7 @@ def seed_sample(
                 got = decode(m.topic, m.payload, datetime.fromtimestamp(m.t, UTC))
                 readings.extend(got.readings)
             for r in readings:
-                if r.kind in _SIGNS and (r.kind is not Kind.MOTION or (r.value or 0) > 0):
+                if r.kind in PERSON_KINDS and (r.kind is not Kind.MOTION or (r.value or 0) > 0):
                     last[r.household_id] = max(last.get(r.household_id, r.time), r.time)
             if readings:
                 store_batch(conn, readings, [])
