@@ -268,6 +268,28 @@ def household(household_id: str, request: Request, conn: Conn, staff: Staff) -> 
     return {"household": h, "planners": planners, "away": away}
 
 
+@router.get(
+    "/households/{household_id}/access-log",
+    dependencies=[require("admin", "team_lead")],
+    summary="Who saw or acted on this household's data (admins and team leads, for audits)",
+)
+def access_log(
+    household_id: str,
+    request: Request,
+    conn: Conn,
+    staff: Staff,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    _household_in_scope(conn, staff, household_id)
+    rows = accounts.access_history(conn, household_id, limit)
+    # reading the log is itself an access
+    accounts.log_access(
+        conn, staff.id, "view_access_log", request.url.path, client_ip(request), household_id
+    )
+    conn.commit()
+    return {"household_id": household_id, "entries": rows}
+
+
 @router.post(
     "/households/{household_id}/away",
     status_code=201,

@@ -316,6 +316,12 @@ def household(household_id: str, request: Request, conn: Conn, viewer: Viewer) -
         "devices": store.devices(conn, household_id),
         "history": _with_deliveries(conn, store.alert_history(conn, household_id)),
         "away": store.away_windows(conn, household_id, now),
+        # who saw this household's data: for admins and team leads (audits under PIPA)
+        "access": (
+            accounts.access_history(conn, household_id, 20)
+            if staff.role in ("admin", "team_lead")
+            else None
+        ),
         "field_workers": (
             store.field_workers(conn, h["district_id"])
             if staff.role in ("admin", "monitoring", "team_lead", "planner")

@@ -136,3 +136,19 @@ def failed_logins(
         {"u": username[:64], "since": since},
     ).fetchone()
     return (int(row[0]), row[1]) if row else (0, None)
+
+
+def access_history(
+    conn: psycopg.Connection[Any], household_id: str, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Who saw or acted on a household's data, newest first (for audits under PIPA)."""
+    from psycopg.rows import dict_row
+
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """SELECT l.at, l.staff_id, coalesce(s.display_name, l.staff_id) AS staff_name,
+                      s.role, l.action, l.alert_id, l.ip
+               FROM access_log l LEFT JOIN staff s ON s.id = l.staff_id
+               WHERE l.household_id = %s ORDER BY l.at DESC, l.id DESC LIMIT %s""",
+            (household_id, limit),
+        ).fetchall()

@@ -277,3 +277,21 @@ def test_a_failed_delivery_is_shown(
     page = client.get("/households/hh-1", headers=HTML).text
     assert '<li class="delivery-failed">p1 · webhook · <b>전달 실패</b>' in page
     assert "http://x.invalid" not in page  # addresses can carry tokens: never shown
+
+
+def test_admins_and_team_leads_see_who_viewed_a_household(
+    api: tuple[TestClient, dict[str, int]], database_url: str
+) -> None:
+    client, _ = api
+    login(client, "planner1")
+    client.get("/households/hh-1", headers=HTML)
+    assert 'id="access-log"' not in client.get("/households/hh-1", headers=HTML).text
+    assert client.get("/api/households/hh-1/access-log").status_code == 403
+    login(client, "admin")
+    entries = client.get("/api/households/hh-1/access-log").json()["entries"]
+    assert [e["staff_name"] for e in entries if e["action"] == "view_household"][:2] == [
+        "최유진",
+        "최유진",
+    ]
+    page = client.get("/households/hh-1", headers=HTML).text
+    assert 'id="access-log"' in page and "view_access_log" in page
