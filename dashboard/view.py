@@ -12,7 +12,7 @@ from markupsafe import Markup, escape
 from dashboard.i18n import Translator
 from detectors.vitals import CLINICAL
 
-__all__ = ["CLINICAL", "STATES", "board_row", "board_state", "own_range"]
+__all__ = ["CLINICAL", "STATES", "BoardRows", "board_row", "board_state", "own_range"]
 
 #: board states, most urgent first
 STATES = ("danger", "alarm", "caution", "device", "away", "normal")
@@ -43,32 +43,57 @@ def own_range(values: Sequence[float], min_n: int = 5) -> tuple[float, float] | 
     return (round(mean - 2 * sd, 1), round(mean + 2 * sd, 1))
 
 
-def board_row(h: Mapping[str, Any], t: Translator, now: datetime) -> Markup:
-    """One household's row of the board, as HTML.
+class BoardRows:
+    """The board's rows as HTML, for one request (one language, one "now").
 
     Written out here rather than in a template: the board of a large district has ten
     thousand rows, and a Jinja macro call per row costs several times this (measured with
-    `anbu bench dashboard`). Every value from the database is escaped.
+    `anbu bench dashboard`). The fixed parts of a row (labels per state, risk and presence)
+    are made once per request. Names, 동 and planners are escaped; household ids are not
+    (the database admits only `[A-Za-z0-9_.-]` in them), nor are states, risk levels and
+    presence (closed sets, checked by the database too).
     """
-    hid = escape(h["id"])
-    state = h["state"]
-    name = escape(h["display_name"])
-    last = h["last_sign_at"]
-    presence = h["presence"]
-    extra = (
-        f' <small class="muted">{escape(t("presence." + presence))}</small>'
-        if presence and presence != "home"
-        else ""
-    )
-    n = h["open_alerts"]
-    alerts = f'<a href="/alerts#h-{hid}">{n}</a>' if n else '<span class="muted">0</span>'
-    return Markup(
-        f'<tr id="h-{hid}" class="s-{state}" data-id="{hid}" data-state="{state}">'
-        f'<td><span class="pill s-{state}">{escape(t("state." + state))}</span></td>'
-        f'<td><a href="/households/{hid}">{name}</a> <small class="muted">{hid}</small></td>'
-        f"<td>{escape(h['dong'])}</td>"
-        f'<td class="risk-{escape(h["risk_level"])}">{escape(t("risk." + h["risk_level"]))}</td>'
-        f"<td>{escape(h['planner_name'] or '—')}</td>"
-        f'<td><span data-ago="{last.isoformat() if last else ""}">{escape(t.ago(last, now))}'
-        f"</span>{extra}</td><td>{alerts}</td></tr>\n"
-    )
+
+    def __init__(self, t: Translator, now: datetime) -> None:
+        self.t, self.now = t, now
+        self.state = {
+            s: f'<td><span class="pill s-{s}">{escape(t("state." + s))}</span></td>' for s in STATES
+        }
+        self.risk = {
+            r: f'<td class="risk-{r}">{escape(t("risk." + r))}</td>'
+            for r in ("low", "medium", "high")
+        }
+        self.presence = {
+            p: f' <small class="muted">{escape(t("presence." + p))}</small>'
+            for p in ("asleep", "away", "unknown")
+        }
+
+    def row(self, h: Mapping[str, Any]) -> str:
+        hid = h["id"]
+        state = h["state"]
+        last = h["last_sign_at"]
+        n = h["open_alerts"]
+        return (
+            f'<tr id="h-{hid}" class="s-{state}" data-id="{hid}" data-state="{state}">'
+            f"{self.state[state]}"
+            f'<td><a href="/households/{hid}">{escape(h["display_name"])}</a>'
+            f' <small class="muted">{hid}</small></td>'
+            f"<td>{escape(h['dong'])}</td>{self.risk[h['risk_level']]}"
+            f"<td>{escape(h['planner_name'] or '—')}</td>"
+            f'<td><span data-ago="{last.isoformat() if last else ""}">'
+            f"{escape(self.t.ago(last, self.now))}</span>"
+            f"{self.presence.get(h['presence'], '')}</td>"
+            + (
+                f'<td><a href="/alerts#h-{hid}">{n}</a></td></tr>\n'
+                if n
+                else '<td><span class="muted">0</span></td></tr>\n'
+            )
+        )
+
+    def all(self, rows: Sequence[Mapping[str, Any]]) -> Markup:
+        return Markup("".join(map(self.row, rows)))
+
+
+def board_row(h: Mapping[str, Any], t: Translator, now: datetime) -> Markup:
+    """One household's row of the board, as HTML (see `BoardRows`)."""
+    return Markup(BoardRows(t, now).row(h))
