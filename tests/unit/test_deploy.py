@@ -21,7 +21,8 @@ def test_every_anbu_variable_in_compose_is_a_setting_and_the_required_ones_are_s
     anbu_services = {
         n: s for n, s in _compose()["services"].items() if str(s.get("command", [""])[0]) == "anbu"
     }
-    assert {"migrate", "ingest"} <= set(anbu_services)
+    assert {"migrate", "app"} <= set(anbu_services)
+    assert anbu_services["app"]["command"] == ["anbu", "run"]
     for name, svc in anbu_services.items():
         env = svc["environment"]
         unknown = {k for k in env if k.startswith("ANBU_")} - fields
