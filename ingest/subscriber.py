@@ -13,7 +13,7 @@ import logging
 import struct
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from time import time_ns
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.client import PUBACK
@@ -27,7 +27,7 @@ from anbu.domain import DeadLetter
 from anbu.mqtt import BrokerAddress, Protocol, make_client
 from ingest.backlog import Backlog
 from ingest.decode import Limits, Reason
-from ingest.rows import Rows, decode_rows
+from ingest.rows import Rows, decode_rows_us, from_us
 from ingest.writer import Item
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ class Subscriber:
     def _on_message(self, c: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         if self._paused:
             return
-        now = datetime.now(UTC)
+        now_us = time_ns() // 1000
         try:
             topic = msg.topic
         except UnicodeDecodeError:
@@ -126,7 +126,7 @@ class Subscriber:
             decoded = Rows(
                 dead=[
                     DeadLetter(
-                        now,
+                        from_us(now_us),
                         topic,
                         bytes(msg.payload),
                         Reason.BAD_TOPIC,
@@ -136,8 +136,8 @@ class Subscriber:
                 ]
             )
         else:
-            decoded = decode_rows(
-                topic, bytes(msg.payload), now, self.limits, retained=bool(msg.retain)
+            decoded = decode_rows_us(
+                topic, bytes(msg.payload), now_us, self.limits, retained=bool(msg.retain)
             )
         self.q.put(Item(decoded, (self._generation, msg.mid) if msg.qos > 0 else None))
 

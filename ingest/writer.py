@@ -41,6 +41,8 @@ class WriterStats:
     inserted: int = 0
     dead_letters: int = 0
     batches: int = 0
+    #: batches copied straight into `readings` (all devices known, no duplicate)
+    direct_batches: int = 0
     retries: int = 0
     last_commit: float = 0.0
 
@@ -57,6 +59,8 @@ class BatchWriter:
     #: acknowledges a committed batch's messages to the broker
     acknowledge: Callable[[list[tuple[int, int]]], None] | None = None
     stats: WriterStats = field(default_factory=WriterStats)
+    #: registered devices, so that their batches skip the checks (see `KnownDevices`)
+    known: store.KnownDevices = field(default_factory=store.KnownDevices)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -107,6 +111,7 @@ class BatchWriter:
             try:
                 conn = connect(self.database_url)
                 store.prepare(conn)
+                self.known.forget()
                 return conn
             except psycopg.OperationalError as e:
                 log.warning("database unavailable (%s); retrying in %.1fs", e, delay)
@@ -118,8 +123,9 @@ class BatchWriter:
         dead = [d for it in batch for d in it.decoded.dead]
         while True:
             try:
-                res = store.store_rows(conn, rows.rows, dead, self.unknown_devices)
+                res = store.store_rows(conn, rows.rows, dead, self.unknown_devices, self.known)
                 conn.commit()
+                self.known.learn(res.learned, res.changes)  # committed: now they are registered
                 break
             except psycopg.OperationalError as e:  # connection lost: keep the batch, reconnect
                 log.warning("batch of %d not committed (%s); reconnecting", len(rows.rows), e)
@@ -137,6 +143,7 @@ class BatchWriter:
         s.inserted += res.inserted
         s.dead_letters += res.dead_letters
         s.batches += 1
+        s.direct_batches += res.direct
         s.last_commit = time.time()
         if self.on_commit is not None and rows.rows:
             self.on_commit(rows.readings)

@@ -1,6 +1,10 @@
 """Writing readings and dead letters: one transaction per batch, COPY in, duplicates dropped.
 
-Per batch: COPY the readings into a temporary staging table (times as integer microseconds
+The common batch — every device already registered, no duplicate, no `status` — is copied
+straight into `readings` inside a savepoint (`KnownDevices` says which devices are known).
+Anything else, and a direct copy that meets a duplicate, takes the checked path:
+
+COPY the readings into a temporary staging table (times as integer microseconds
 since the epoch, which the table turns into `time`: exact, and far cheaper for the ingester
 than formatting a timestamp per reading); move rows of unknown households
 (and, with policy `reject`, unknown devices) to the dead letters; register unknown devices as
@@ -11,8 +15,9 @@ acknowledges the MQTT messages.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -120,6 +125,101 @@ ON CONFLICT (household_id, device_id) DO UPDATE SET
 class BatchResult:
     inserted: int
     dead_letters: int
+    #: the batch went straight into `readings` (no staging, no checks)
+    direct: bool = False
+    #: (household, device) pairs this batch showed to be registered; `KnownDevices.learn`
+    #: them once the transaction has committed
+    learned: frozenset[tuple[str, str]] = frozenset()
+    #: registry_changes.n as the checks saw it (pass it to `KnownDevices.learn`)
+    changes: int | None = None
+
+
+_NULL = "\\N"
+_NEEDS_ESCAPE = re.compile(r"[\t\n\r\\]")
+
+
+@dataclass(slots=True)
+class KnownDevices:
+    """The (household, device) pairs a writer knows to be registered, and the direct COPY text.
+
+    Only what the database said is learned: the pairs left in a checked batch's stage after
+    its unknown households were dead-lettered and its unknown devices registered (or, with
+    `reject`, dead-lettered), once that batch has committed. Everything is forgotten on a new
+    connection and whenever `registry_changes` has moved (migration 0011: every delete, change
+    of id or truncate of `households` or `devices` counts there). Each batch reads that count
+    in its own transaction before it trusts a remembered pair — the same view of the registry
+    as the checked path's statements, which see what was committed when each one started.
+    An unknown pair never takes the direct path, so the checked path decides it as before.
+    """
+
+    max_pairs: int = 1_000_000
+    pairs: set[tuple[str, str]] = field(default_factory=set)
+    #: registry_changes.n when `pairs` were learned
+    changes: int | None = None
+    _seconds: dict[int, str] = field(default_factory=dict)
+
+    def forget(self) -> None:
+        """A new connection (or database): nothing is known."""
+        self.pairs.clear()
+        self.changes = None
+
+    def still_valid(self, cur: psycopg.Cursor[Any]) -> bool:
+        """Whether no registered pair was removed since learning (read in this transaction)."""
+        n = _registry_changes(cur)
+        if n != self.changes:
+            self.pairs.clear()
+            self.changes = n
+            return False
+        return True
+
+    def learn(self, pairs: Iterable[tuple[str, str]], changes: int | None) -> None:
+        """Remember pairs from a committed batch, seen registered when `changes` was current
+        (ids COPY text could not carry are never remembered: they take the checked path).
+        `changes` None: the batch learned nothing (it went direct, or had no readings)."""
+        if changes is None:
+            return
+        if changes != self.changes or len(self.pairs) >= self.max_pairs:
+            self.pairs.clear()
+            self.changes = changes
+        self.pairs.update(p for p in pairs if not _NEEDS_ESCAPE.search(p[0] + p[1]))
+
+    def copy_text(self, rows: Sequence[Row]) -> bytes | None:
+        """COPY text for `readings` of a batch of known devices; None if anything else.
+
+        None when a device is not known, for a `status` (its latest state is aggregated from
+        the stage) or a value of an unexpected type. Times are written as UTC timestamps with
+        microseconds (exact); one formatted second is shared by the readings within it."""
+        pairs = self.pairs
+        if not pairs:
+            return None
+        secs = self._seconds
+        if len(secs) > 100_000:
+            secs.clear()
+        dumps = orjson.dumps
+        out: list[str] = []
+        add = out.append
+        for h, d, k, us, seq, value, data, flags in rows:
+            if (h, d) not in pairs or k == "status":
+                return None
+            s, f = divmod(us, 1_000_000)
+            second = secs.get(s)
+            if second is None:
+                t = _EPOCH + timedelta(seconds=s)
+                second = secs[s] = t.replace(tzinfo=None).isoformat(" ")
+            if value is None:
+                v = _NULL
+            elif type(value) is float:
+                v = repr(value)
+            else:
+                return None
+            js = dumps(data).decode()
+            if "\\" in js:  # COPY text escapes its own backslashes
+                js = js.replace("\\", "\\\\")
+            add(
+                f"{second}.{f:06d}+00\t{h}\t{d}\t{k}\t{_NULL if seq is None else seq}"
+                f"\t{v}\t{js}\t{flags}\n"
+            )
+        return "".join(out).encode()
 
 
 def prepare(conn: psycopg.Connection[Any]) -> None:
@@ -161,30 +261,77 @@ def store_rows(
     rows: Sequence[Row],
     dead: Sequence[DeadLetter],
     unknown_devices: Literal["register", "reject"] = "register",
+    known: KnownDevices | None = None,
 ) -> BatchResult:
-    """Write one batch of rows inside the caller's transaction; the caller commits."""
-    inserted = 0
-    rejected = 0
-    dumps = orjson.dumps
+    """Write one batch of rows inside the caller's transaction; the caller commits.
+
+    With `known`, a batch of known devices is tried straight into `readings` first; the rows
+    stored are the same either way (tests/integration/test_ingest_direct.py).
+    """
     with conn.cursor() as cur:
-        if rows:
-            with cur.copy(f"COPY readings_stage ({ROW_COLUMNS}) FROM STDIN") as cp:
-                write = cp.write_row
-                for h, d, k, us, seq, value, data, flags in rows:
-                    write((h, d, k, us, seq, value, dumps(data).decode(), flags))
-            cur.execute(_UNKNOWN_HOUSEHOLDS)
+        if rows and known is not None:
+            text = known.copy_text(rows)
+            if text is not None and known.still_valid(cur) and _copy_direct(cur, text):
+                if dead:
+                    write_dead_letters(cur, dead)
+                return BatchResult(len(rows), len(dead), direct=True)
+        return _store_checked(cur, rows, dead, unknown_devices, learn=known is not None)
+
+
+def _store_checked(
+    cur: psycopg.Cursor[Any],
+    rows: Sequence[Row],
+    dead: Sequence[DeadLetter],
+    unknown_devices: Literal["register", "reject"],
+    learn: bool,
+) -> BatchResult:
+    """Through the staging table: unknown households and devices checked, duplicates dropped."""
+    inserted = rejected = 0
+    learned: frozenset[tuple[str, str]] = frozenset()
+    changes = None
+    if rows:
+        if learn:  # before the checks: a removal committed after them must count as later
+            changes = _registry_changes(cur)
+        dumps = orjson.dumps
+        with cur.copy(f"COPY readings_stage ({ROW_COLUMNS}) FROM STDIN") as cp:
+            write = cp.write_row
+            for h, d, k, us, seq, value, data, flags in rows:
+                write((h, d, k, us, seq, value, dumps(data).decode(), flags))
+        cur.execute(_UNKNOWN_HOUSEHOLDS)
+        rejected += cur.rowcount
+        if unknown_devices == "reject":
+            cur.execute(_UNKNOWN_DEVICES_REJECT)
             rejected += cur.rowcount
-            if unknown_devices == "reject":
-                cur.execute(_UNKNOWN_DEVICES_REJECT)
-                rejected += cur.rowcount
-            else:
-                cur.execute(_REGISTER_DEVICES)
-            inserted = _insert(cur)
-            if any(r[2] is Kind.STATUS for r in rows):
-                cur.execute(_STATUS)
-        if dead:
-            write_dead_letters(cur, dead)
-    return BatchResult(inserted, rejected + len(dead))
+        else:
+            cur.execute(_REGISTER_DEVICES)
+        if learn:  # every device left in the stage is registered now
+            cur.execute("SELECT DISTINCT household_id, device_id FROM readings_stage")
+            learned = frozenset((h, d) for h, d in cur.fetchall())
+        inserted = _insert(cur)
+        if any(r[2] is Kind.STATUS for r in rows):
+            cur.execute(_STATUS)
+    if dead:
+        write_dead_letters(cur, dead)
+    return BatchResult(inserted, rejected + len(dead), learned=learned, changes=changes)
+
+
+def _registry_changes(cur: psycopg.Cursor[Any]) -> int:
+    row = cur.execute("SELECT n FROM registry_changes").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _copy_direct(cur: psycopg.Cursor[Any], text: bytes) -> bool:
+    """COPY rows straight into `readings` in a savepoint; False (and nothing written) when
+    they meet a reading already stored or repeat one another."""
+    cur.execute("SAVEPOINT anbu_direct")
+    try:
+        with cur.copy(f"COPY readings ({COLUMNS}) FROM STDIN") as cp:
+            cp.write(text)
+    except psycopg.errors.UniqueViolation:
+        cur.execute("ROLLBACK TO SAVEPOINT anbu_direct")
+        return False
+    cur.execute("RELEASE SAVEPOINT anbu_direct")
+    return True
 
 
 def _insert(cur: psycopg.Cursor[Any]) -> int:

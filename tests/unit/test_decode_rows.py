@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from anbu.domain import Kind
 from ingest.decode import Limits, decode
-from ingest.rows import decode_rows, from_us, reading_of, row_of, to_us
+from ingest.rows import decode_rows, decode_rows_us, from_us, reading_of, row_of, to_us
 from tests.unit.test_decode import BAD, NOW, TS, VALID, msg
 
 KINDS = [k.value for k in Kind]
@@ -112,6 +112,8 @@ def same(topic: str, payload: bytes, received: datetime, retained: bool = False)
     limits = Limits()
     ref = decode(topic, payload, received, limits, retained)
     fast = decode_rows(topic, payload, received, limits, retained)
+    # the subscriber's entry (receive time in microseconds) makes the very same rows
+    assert decode_rows_us(topic, payload, to_us(received), limits, retained) == fast
     assert fast.dead == ref.dead
     got = [reading_of(r) for r in fast.rows]
     assert got == ref.readings
