@@ -8,17 +8,22 @@ torn down in reverse order; nothing is created at import time.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+
+import psycopg
 
 from anbu.clock import Clock, SystemClock
 from anbu.domain import Reading
 from anbu.settings import Settings
 from anbu.storage import alerts as alert_store
+from anbu.storage.readings import FEED_CHANNEL
 
 #: alert kinds whose condition ends when the detector sees the person again
 LIFE_ENDS = frozenset({"inactivity", "overdue_return"})
@@ -65,6 +70,11 @@ class System:
         s = self.settings
         with connect(self.database_url) as conn:
             migrate(conn)
+        # listen before replaying: a batch committed meanwhile is then read twice (harmless),
+        # never missed
+        feed = connect(self.database_url, autocommit=True)
+        feed.execute(f"LISTEN {FEED_CHANNEL}")
+        with connect(self.database_url) as conn:
             homes = [
                 (r[0], r[1])
                 for r in conn.execute("SELECT id, timezone FROM households WHERE active")
@@ -102,14 +112,17 @@ class System:
             self.clock,
         )
         self.runner.start()
-        self.ingester = Ingester(
-            ingest_config(s, self.database_url, self.mqtt_url),
-            on_commit=self._observe,
-        )
+        # the engine reads what every ingest worker commits (this process's ingester, or
+        # `anbu ingest` workers sharing the subscription), from the database's feed
+        self.ingester = Ingester(ingest_config(s, self.database_url, self.mqtt_url))
         self.ingester.start()
-        t = threading.Thread(target=self._detect_loop, name="anbu-detect", daemon=True)
-        t.start()
-        self._threads.append(t)
+        for target, name, args in (
+            (self._feed_loop, "anbu-feed", (feed,)),
+            (self._detect_loop, "anbu-detect", ()),
+        ):
+            t = threading.Thread(target=target, name=name, args=args, daemon=True)
+            t.start()
+            self._threads.append(t)
         if self.web:
             self._serve()
 
@@ -168,6 +181,42 @@ class System:
                         kinds=frozenset({a.kind}),
                     )
         return len(findings)
+
+    def _feed_loop(self, listen: Any) -> None:
+        """Observe every batch of readings as it commits, from whichever worker stored it."""
+        from anbu.storage.db import connect
+        from anbu.storage.detectors import readings_since
+        from anbu.storage.readings import committed_at
+
+        conn = connect(self.database_url, autocommit=True)
+        seen_at = datetime.now(UTC)  # the database's time, not the district's
+        try:
+            while not self._stop.is_set():
+                try:
+                    for n in listen.notifies(timeout=1.0):
+                        self._observe(committed_at(conn, n.payload))
+                        seen_at = datetime.now(UTC)
+                        if self._stop.is_set():
+                            break
+                except psycopg.OperationalError as e:
+                    log.warning("readings feed lost the database (%s); reconnecting", e)
+                    if self._stop.wait(2):
+                        break
+                    with contextlib.suppress(psycopg.Error):
+                        listen.close()
+                        conn.close()
+                    listen = connect(self.database_url, autocommit=True)
+                    listen.execute(f"LISTEN {FEED_CHANNEL}")
+                    conn = connect(self.database_url, autocommit=True)
+                    # what was committed while the feed was away (with a margin; the engine
+                    # takes a reading it has seen again without harm)
+                    self._observe(readings_since(conn, seen_at))
+                except Exception:
+                    log.exception("readings feed failed; going on")
+                    self._stop.wait(1)
+        finally:
+            listen.close()
+            conn.close()
 
     def _detect_loop(self) -> None:
         from anbu.storage.db import connect

@@ -365,3 +365,20 @@ def _row(r: Reading) -> tuple[object, ...]:
         orjson.dumps(r.data).decode(),
         r.flags,
     )
+
+
+#: the channel on which every committed insert into `readings` is announced (migration 0012)
+FEED_CHANNEL = "anbu_readings"
+
+
+def committed_at(conn: psycopg.Connection[Any], stored_at: str) -> list[Reading]:
+    """The readings one transaction stored (`stored_at` as announced on FEED_CHANNEL), in
+    time order."""
+    return [
+        Reading(h, d, Kind(k), t, seq, v, data, fl)
+        for h, d, k, t, seq, v, data, fl in conn.execute(
+            "SELECT household_id, device_id, kind, time, seq, value, data, flags FROM readings"
+            " WHERE stored_at = %s::timestamptz ORDER BY time",
+            (stored_at,),
+        )
+    ]

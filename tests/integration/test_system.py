@@ -175,3 +175,56 @@ def test_silence_after_activity_raises_one_alert_for_the_planner(
             assert ended.outcome.value == "auto_resolved" and ended.resolved_by == "system"
         finally:
             system.stop()
+
+
+def test_the_engine_sees_what_another_ingest_worker_stored(
+    database_url: str, mqtt_url: str
+) -> None:
+    """Readings committed by an `anbu ingest` worker elsewhere (here: written straight to the
+    database, as its writer does) reach this process's detector engine through the feed."""
+    from anbu.storage.readings import prepare, store_batch
+
+    hid = f"far-{uuid.uuid4().hex[:6]}"
+    with connect(database_url) as conn:
+        upsert_districts(conn, [DistrictRow("d1", "성동구", "Seongdong-gu")])
+        upsert_households(conn, [HouseholdRow(hid, "d1", "마장동", "김○○")])
+        conn.commit()
+    tag = uuid.uuid4().hex[:8]
+    settings = Settings(
+        mqtt_client_id=f"anbu-sys-{tag}", mqtt_share_group=f"s{tag}", mqtt_session_expiry_s=60
+    )
+    now = datetime.now(UTC)
+    system = System(
+        settings, database_url, mqtt_url, clock=ManualClock(now), tick_s=3600, web=False
+    )
+    system.start()
+    try:
+        last = now - timedelta(minutes=3)
+        readings = [
+            Reading(
+                hid,
+                "pir-1",
+                Kind.MOTION,
+                last - timedelta(minutes=10 * k),
+                k,
+                1.0,
+                {"motion": True},
+                0,
+            )
+            for k in range(5, -1, -1)
+        ]
+        with connect(database_url) as other:
+            prepare(other)
+            store_batch(other, readings, [])
+            other.commit()
+
+        def seen() -> bool:
+            with system._lock:
+                if system.detect.engine.index(hid) is None:
+                    return False
+                sign = system.detect.engine.export(hid).last_sign
+            return sign is not None and abs(sign - last.timestamp()) < 1
+
+        assert wait_for(seen, 10), "the engine never saw the other worker's readings"
+    finally:
+        system.stop()
