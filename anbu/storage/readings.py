@@ -25,7 +25,7 @@ import orjson
 import psycopg
 import psycopg.errors
 
-from anbu.domain import DeadLetter, Kind, Reading
+from anbu.domain import DeadLetter, Kind, Reading, ReadingFlag
 
 COLUMNS = "time, household_id, device_id, kind, seq, value, data, flags"
 
@@ -35,6 +35,7 @@ Row = tuple[str, str, Kind, int, int | None, float | None, Mapping[str, Any], in
 ROW_COLUMNS = "household_id, device_id, kind, us, seq, value, data, flags"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CLOCK_CORRECTED = int(ReadingFlag.CLOCK_CORRECTED)
 _US = timedelta(microseconds=1)
 
 # `time` from `us` without floating point (exact at any date): whole seconds, then micros.
@@ -96,6 +97,26 @@ ON CONFLICT DO NOTHING
 # database about a third less per row than ON CONFLICT's speculative insertion. So: try it
 # plainly in a savepoint; on a unique violation, roll back to it and take the duplicates out.
 _INSERT_NEW = f"INSERT INTO readings ({COLUMNS}) SELECT {COLUMNS} FROM readings_stage"
+
+# A reading whose device clock was off is stored at its receive time (flag 1, CLOCK_CORRECTED,
+# with the device's own time kept as `device_ts`); a redelivery of it arrives at another receive
+# time, so the unique index cannot see that it is the same reading. Such readings are matched on
+# the device's time and sequence number instead: against what is stored (two days back) and
+# within the batch.
+_SKEWED_DUPLICATES = """
+DELETE FROM readings_stage s
+WHERE (s.flags & 1) = 1 AND s.seq IS NOT NULL AND s.data ? 'device_ts' AND (
+    EXISTS (SELECT 1 FROM readings r
+            WHERE r.household_id = s.household_id AND r.device_id = s.device_id
+              AND r.time > s.time - interval '2 days' AND r.time <= s.time
+              AND r.seq = s.seq AND (r.flags & 1) = 1
+              AND r.data->>'device_ts' = s.data->>'device_ts')
+    OR EXISTS (SELECT 1 FROM readings_stage o
+               WHERE o.household_id = s.household_id AND o.device_id = s.device_id
+                 AND o.seq = s.seq AND (o.flags & 1) = 1
+                 AND o.data->>'device_ts' = s.data->>'device_ts'
+                 AND (o.us, o.ctid) < (s.us, s.ctid)))
+"""
 
 _STATUS = """
 INSERT INTO device_status AS d
@@ -199,7 +220,7 @@ class KnownDevices:
         out: list[str] = []
         add = out.append
         for h, d, k, us, seq, value, data, flags in rows:
-            if (h, d) not in pairs or k == "status":
+            if (h, d) not in pairs or k == "status" or flags & _CLOCK_CORRECTED:
                 return None
             s, f = divmod(us, 1_000_000)
             second = secs.get(s)
@@ -307,6 +328,8 @@ def _store_checked(
         if learn:  # every device left in the stage is registered now
             cur.execute("SELECT DISTINCT household_id, device_id FROM readings_stage")
             learned = frozenset((h, d) for h, d in cur.fetchall())
+        if any(r[7] & _CLOCK_CORRECTED for r in rows):
+            cur.execute(_SKEWED_DUPLICATES)
         inserted = _insert(cur)
         if any(r[2] is Kind.STATUS for r in rows):
             cur.execute(_STATUS)

@@ -112,7 +112,9 @@ def test_direct_and_checked_paths_store_the_same(database_url: str, second_datab
     assert [r.direct for r in checked] == [False] * 7
     # new devices are checked (and learned), then copied directly; back to the checks for a
     # duplicate, a new device or a stranger, and a status; the door is known from then on
-    assert [r.direct for r in direct] == [False, False, True, False, False, False, True]
+    # the third batch holds a reading from a wrong clock: those take the checked path, where
+    # a redelivery of it is recognised (tests/integration/test_ingest_storage.py)
+    assert [r.direct for r in direct] == [False, False, False, False, False, False, True]
     assert [(r.inserted, r.dead_letters) for r in direct] == [
         (r.inserted, r.dead_letters) for r in checked
     ]

@@ -125,3 +125,34 @@ def test_a_batch_the_database_refuses_is_stored_message_by_message(database_url:
             "SELECT reason FROM dead_letters WHERE topic LIKE 'anbu/v1/hh-r/%'"
         ).fetchall()
     assert reason == [("rejected_by_database",)]
+
+
+def test_a_redelivered_reading_from_a_wrong_clock_is_stored_once(database_url: str) -> None:
+    """A device clock a day off: the reading is stored at its receive time. Redelivered later
+    (another receive time), in the same batch or another, it is still one reading."""
+    from datetime import timedelta
+
+    seed_households(database_url, ["hh-k"])
+    wrong = NOW.timestamp() - 86_400 * 10  # ten days behind: corrected to the receive time
+
+    def rows(seq: int, received: datetime) -> list[store.Row]:
+        return decode_rows("anbu/v1/hh-k/pir/motion", motion(seq, wrong + seq), received).rows
+
+    later = NOW + timedelta(seconds=40)
+    with connect(database_url) as conn:
+        store.prepare(conn)
+        # learn the device first, so a later batch could take the direct path
+        assert store.store_rows(conn, rows(1, NOW), []).inserted == 1
+        conn.commit()
+        # the same reading twice in one batch, then again in the next (after a reconnect)
+        assert store.store_rows(conn, rows(2, NOW) + rows(2, later), []).inserted == 1
+        conn.commit()
+        assert store.store_rows(conn, rows(2, later) + rows(1, later), []).inserted == 0
+        conn.commit()
+        # another reading of the same device is of course stored
+        assert store.store_rows(conn, rows(3, later), []).inserted == 1
+        conn.commit()
+        got = conn.execute(
+            "SELECT seq, flags FROM readings WHERE household_id = 'hh-k' ORDER BY seq"
+        ).fetchall()
+    assert got == [(1, 1), (2, 1), (3, 1)]
