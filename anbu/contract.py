@@ -19,8 +19,8 @@ BATCH_KIND = "batch"
 COMMAND_KIND = "command"
 
 _ID = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
-ID_RE = re.compile(rf"^{_ID}$")
-_TOPIC_RE = re.compile(rf"^anbu/v1/({_ID})/({_ID})/([a-z_]+)$")
+ID_RE = re.compile(rf"^{_ID}\Z")  # \Z: "$" would let a trailing newline through
+_TOPIC_RE = re.compile(rf"^anbu/v1/({_ID})/({_ID})/([a-z_]+)\Z")
 
 #: kinds that only a living person causes, in the order detectors weigh them.
 PERSON_KINDS = frozenset(

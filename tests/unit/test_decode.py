@@ -218,3 +218,20 @@ def test_decode_never_raises_and_never_silently_drops(topic: str, payload: bytes
     out = decode(topic, payload, NOW)
     silent_ok = topic.endswith("/command")
     assert out.readings or out.dead or silent_ok
+
+
+def test_an_id_with_a_trailing_newline_is_not_an_id() -> None:
+    """`$` in a Python regex also matches before a final newline; ids must not end in one."""
+    from ingest.rows import decode_rows
+
+    item = {"device": "pir\n", "kind": "motion", "ts": TS, "seq": 1, "motion": True}
+    for out in (
+        decode("anbu/v1/h/gw-1/batch", orjson.dumps([item]), NOW),
+        decode_rows("anbu/v1/h/gw-1/batch", orjson.dumps([item]), NOW),
+    ):
+        assert not getattr(out, "readings", None) and not getattr(out, "rows", None)
+        assert [d.reason for d in out.dead] == [Reason.INVALID]
+    topic = decode(
+        "anbu/v1/h/pir-1/motion\n", orjson.dumps({"ts": TS, "seq": 1, "motion": True}), NOW
+    )
+    assert [d.reason for d in topic.dead] == [Reason.BAD_TOPIC]
