@@ -139,7 +139,13 @@ def test_audit_trail_cannot_be_edited(database_url: str) -> None:
     svc = AlertService(default_policy(ask_first=False))
     with district(database_url) as (conn, _hook, _mail, _worker):
         svc.handle(conn, collapse(MON_10))
-        for sql in ("UPDATE alert_events SET actor = 'me'", "DELETE FROM alert_events"):
+        for sql in (
+            "UPDATE alert_events SET actor = 'me'",
+            "DELETE FROM alert_events",
+            "TRUNCATE alert_events",
+            "TRUNCATE delivery_attempts",
+            "TRUNCATE access_log",
+        ):
             with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
                 conn.execute(sql)
             conn.rollback()
