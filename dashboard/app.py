@@ -62,6 +62,21 @@ def create_app(
         "/static", StaticFiles(directory=Path(pages.HERE) / "static"), name="static"
     )
 
+    @app.get("/healthz", tags=["operations"], summary="Liveness for load balancers and Docker")
+    def healthz(request: Request) -> JSONResponse:
+        """200 when the database answers and live updates are flowing; 503 otherwise.
+        No login: it says nothing about households."""
+        try:
+            with request.app.state.pool.connection(timeout=2) as conn:
+                conn.execute("SELECT 1")
+                conn.rollback()
+            database = True
+        except Exception:
+            database = False
+        live_ok = request.app.state.broadcaster.listening.is_set()
+        ok = database and live_ok
+        return JSONResponse({"database": database, "live": live_ok}, 200 if ok else 503)
+
     @app.exception_handler(pages.LoginRequired)
     async def login_first(request: Request, exc: pages.LoginRequired) -> Response:
         return pages.login_redirect(request)

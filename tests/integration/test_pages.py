@@ -295,3 +295,18 @@ def test_admins_and_team_leads_see_who_viewed_a_household(
     ]
     page = client.get("/households/hh-1", headers=HTML).text
     assert 'id="access-log"' in page and "view_access_log" in page
+
+
+def test_health_check_needs_no_login_and_tells_nothing_private(
+    api: tuple[TestClient, dict[str, int]],
+) -> None:
+    client, _ = api
+    client.cookies.clear()
+    import time
+
+    deadline = time.monotonic() + 10
+    r = client.get("/healthz")
+    while r.status_code != 200 and time.monotonic() < deadline:  # the listener connects
+        time.sleep(0.1)
+        r = client.get("/healthz")
+    assert r.status_code == 200 and r.json() == {"database": True, "live": True}
