@@ -90,9 +90,12 @@ def _overdue(e: Engine, i: int, now: float, sev: Severity, score: float | None, 
     a = e.hh.a
     since = float(a["pr_away"][i])
     warm = bool(a["in_days"][i] >= e.s.warmup_days)
-    longest = presence.longest_outing(a["pr_hist"][i])
+    off = e.offset(i, since)
+    longest = presence.longest_outing(a["pr_out"][i], since, off)
+    h = presence.overdue_thresholds(a["pr_out"][i : i + 1], np.array([since]),
+                                    np.array([off]), np.array([warm]), e.s)[0]
     ev.update(away_s=round(now - since), since=_iso(since), longest_outing_s=longest,
-              thresholds_s=[round(float(x)) for x in a["pr_h"][i]] if warm else None)
+              thresholds_s=[round(float(x)) for x in h] if warm else None)
     if longest is None:
         return explain("overdue_return.new", since=_local(e, i, since, now), away=now - since)
     return explain("overdue_return", since=_local(e, i, since, now), away=now - since,

@@ -10,18 +10,28 @@ engine is pure: no I/O, no wall clock; time arrives with the readings and as `no
 from __future__ import annotations
 
 import math
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from numpy.typing import NDArray
 
 from anbu.domain import Kind, Reading, Severity
-from detectors import climate, devices, inactivity, power, presence, rhythm, signs, vitals
+from detectors import (
+    climate,
+    devices,
+    inactivity,
+    layouts,
+    power,
+    presence,
+    rhythm,
+    routine,
+    signs,
+    vitals,
+)
 from detectors.describe import Emitter
 from detectors.findings import Finding, FindingKind
 from detectors.settings import DetectorSettings
@@ -30,7 +40,7 @@ from detectors.state import NAN, REL_BASE, Table, rel
 
 DAY = 86400.0
 HH_FIELDS = (devices.HH_FIELDS + signs.HH_FIELDS + rhythm.FIELDS + inactivity.FIELDS
-             + presence.FIELDS + vitals.FIELDS + climate.FIELDS + power.FIELDS)
+             + presence.FIELDS + routine.FIELDS + vitals.FIELDS + climate.FIELDS + power.FIELDS)
 DEV_FIELDS = devices.DEV_FIELDS + signs.DEV_FIELDS
 #: a home counts as lived in (for silent-sensor checks) with a confirmed sign this recent
 LIVE_S = 6 * 3600.0
@@ -217,11 +227,19 @@ class Engine:
 
     def _sign(self, i: int, j: int, t: float, off: float, sign: Sign, exterior: bool) -> None:
         hh, s = self.hh, self.s
+        before = float(hh.a["sg_confirmed"][i])
         counted, corr = signs.count(hh, self.dv, i, j, t, sign, s)
+        if hh.a["sg_confirmed"][i] == t and not before >= t:
+            # a confirmed sign ends a silence: waking up, if it was a night's
+            if not math.isnan(before) and not presence.is_away(hh, i):
+                rested = bool(hh.a["in_exc_pose"][i]) or rhythm.overlaps_rest_one(
+                    hh.a["rh_rest"][i], before, before, off)
+                routine.on_silence_end(hh, i, before, t, off, rested)
+            routine.on_confirmed(hh, i, t, off)
         if exterior:
-            back = presence.on_door(hh, i, t)
+            back = presence.on_door(hh, i, t, off)
         elif counted:
-            back = presence.on_sign(hh, i, t, sign == Sign.RELIABLE, corr, s)
+            back = presence.on_sign(hh, i, t, sign == Sign.RELIABLE, corr, s, off)
         else:
             back = False
         if back:
@@ -286,12 +304,13 @@ class Engine:
         want = inactivity.levels(self.hh, idx, score, silence, off[idx], s)
         too_long = presence.rest_levels(self.hh, idx, horizon[idx], silence, warm[idx],
                                         off[idx])
-        want = np.maximum(want, too_long)
+        missed = routine.levels(self.hh, idx, horizon[idx], warm[idx])
+        want = np.maximum.reduce([want, too_long, missed])
         emit(FindingKind.INACTIVITY, idx, want, a["in_level"], score=score)
         a["in_alerted"][idx[want >= Severity.ALARM]] = True
 
         idx = np.flatnonzero(act & away)
-        want = presence.overdue_levels(self.hh, idx, horizon[idx], warm[idx], s)
+        want = presence.overdue_levels(self.hh, idx, horizon[idx], warm[idx], off[idx], s)
         emit(FindingKind.OVERDUE_RETURN, idx, want, a["pr_level"])
         a["pr_alerted"][idx[want >= Severity.ALARM]] = True
         want = presence.wandering_levels(self.hh, idx, horizon[idx], warm[idx], s)
@@ -356,6 +375,7 @@ class Engine:
         gamma = np.exp(-elapsed / self.s.memory_days)
         inactivity.new_day(self.hh, idx, today[idx], gamma, self.s)
         presence.new_day(self.hh, idx, gamma, self.s)
+        routine.new_day(self.hh, idx, gamma, a["sg_confirmed"][idx], off[idx])
         devices.new_day(self.dv, idx)
         home = np.isnan(a["pr_away"][idx]) & (rel(t) - a["pw_first"][idx] >= 2 * DAY)
         power.new_day(self.hh, idx, home & np.isnan(a["dh_offline"][idx]))
@@ -384,25 +404,45 @@ class Engine:
             None if math.isnan(last) else last, None if math.isnan(heard) else heard,
             self.state_of(household_id, heard if not math.isnan(heard) else 0.0))
 
-    def adopt(self, st: PackedState, household_id: str | None = None) -> int:
-        """Load a packed state as `household_id` (default: its own id), replacing any."""
+    def adopt(self, st: PackedState, household_id: str | None = None,
+              fmt: int | None = None) -> int:
+        """Load a packed state as `household_id` (default: its own id), replacing any.
+        `fmt` is the layout it was packed with (default: this engine's); an older known
+        layout (`layouts.KNOWN`) is adopted field by field, new fields taking their defaults
+        (`upgrade`); an unknown one raises ValueError."""
+        old = None
+        if fmt is not None and fmt != self.state_format():
+            old = layouts.records(fmt)
+            if old is None:
+                raise ValueError(f"unknown detector state layout {fmt}")
         hid = household_id or st.household_id
         if hid in self._index:
             self.remove(hid)
         i = self.add_household(hid, st.timezone)
-        self.hh.unpack([i], st.household)
+        if old is None:
+            self.hh.unpack([i], st.household)
+        else:
+            missing = self.hh.unpack_from([i], st.household, old[0])
+            upgrade(self.hh, i, np.frombuffer(st.household, dtype=old[0])[0], missing)
         self.hh.a["dh_zone"][i] = self._zone(st.timezone)
         self.hh.a["dh_active"][i] = True
         rows = [self._device(i, d, Kind(k)) for d, k in zip(st.device_ids, st.device_kinds,
                                                             strict=True)]
         if rows:
-            self.dv.unpack(rows, st.devices)
+            if old is None:
+                self.dv.unpack(rows, st.devices)
+            else:
+                self.dv.unpack_from(rows, st.devices, old[1])
             self.dv.a["dv_hh"][rows] = i
         return i
 
     def state_format(self) -> int:
         """A number that changes whenever the packed layout does (stored with the state)."""
-        return zlib.crc32(repr((self.hh.record.descr, self.dv.record.descr)).encode())
+        return layouts.format_of(self.hh.record, self.dv.record)
+
+    def knows_format(self, fmt: int) -> bool:
+        """Can `adopt` load a state packed with layout `fmt` (this one, or a known older)?"""
+        return fmt == self.state_format() or fmt in layouts.KNOWN
 
     def remove(self, household_id: str) -> None:
         """Stop watching a household (its rows stay, inactive)."""
@@ -432,3 +472,9 @@ class Engine:
         """Bytes of numpy state per watched household (households + their devices)."""
         n = max(len(self._index), 1)
         return self.hh.row_bytes + self.dv.row_bytes * self.dv.n / n
+
+
+def upgrade(hh: Table, i: int, old: NDArray[Any], missing: list[str]) -> None:
+    """Fields a state of an older layout (`old`, its record) did not have, derived where
+    possible from what it had (the rest keep their defaults)."""
+    presence.upgrade(hh, i, old, missing)

@@ -3,12 +3,14 @@
 After an exterior door event the person is *pending*: home evidence (a reliable sign counts
 1.5, a motion trigger 0.5) reaching `home_units` means they stayed; none within
 `away_confirm_s` means they left at the door time. While away, silence raises no inactivity
-alarm; instead the outing's length is compared with the person's own outings (a decayed
-histogram of durations): `overdue_return`. A return is a door event, a reliable sign, or four
-motion triggers within 20 minutes (spurious triggers from pets or sunlight are not a return;
-the hours with nobody home teach the home's noise rate). An exit during the person's usual
-rest hours, at an hour they never go out at, that is not followed by a return is `wandering`;
-no exit at all for many days is `isolation` (a case-management signal, caution).
+alarm; instead the outing's length is compared with the person's own outings of the same
+class (the block of the day it began in, weekday or weekend: decayed moments of their
+lengths), `overdue_return` (`overdue_thresholds`). A return is a door event, a reliable
+sign, or four motion triggers within 20 minutes (spurious triggers from pets or sunlight are
+not a return; the hours with nobody home teach the home's noise rate). An exit during the
+person's usual rest hours, at an hour they never go out at, that is not followed by a return
+is `wandering`; no exit at all for many days is `isolation` (a case-management signal,
+caution).
 """
 
 from __future__ import annotations
@@ -24,9 +26,38 @@ from detectors.settings import DetectorSettings
 from detectors.state import REL_BASE, Field, Table, rel
 
 NAN = math.nan
-BINS = 16
-#: bin k of the outing histogram starts at 10 min x 2^(k/2) (the last is open-ended, ~31 h)
-EDGES = 600.0 * 2.0 ** (np.arange(BINS + 1) / 2.0)
+#: outings are classed by the 8-hour block of the local day in which they began (00-08,
+#: 08-16, 16-24: an early start to work, a morning errand and an evening out are different
+#: outings) and by weekday or weekend (a working week is not a Sunday)
+OUT_BLOCKS = 3
+OUT_BLOCK_S = 86400.0 / OUT_BLOCKS
+OUT_CLASSES = 2 * OUT_BLOCKS
+#: per class, the overdue-return levels are lognormal quantiles of the person's own outing
+#: lengths: caution and alarm at these standard scores (one outing a day: an alarm passed by
+#: 1 outing in ~700 if outings were lognormal; they are more heavy-tailed, hence the floors)
+OUT_Z = (1.65, 3.0)
+#: ... with the spread never below OUT_SD_FLOOR_H hours (as a spread of ln hours: divided by
+#: the usual length; a day at work varies by about as many minutes as an errand does), nor
+#: below OUT_SD_FLOOR of ln hours
+OUT_SD_FLOOR_H, OUT_SD_FLOOR = 0.5, 0.1
+#: ... shrunk towards the home's outings of all classes with the weight of this many outings
+OUT_SHRINK = 3.0
+#: ... and with floors (hours): caution, alarm (on the training homes errands of 1-2 h often
+#: had a 4-5 h one a month: a 4 h alarm floor raised 0.25 false alarms per household-month,
+#: and a 3 h caution floor 5 more soft checks per household-month)
+OUT_MIN_H = (4.0, 6.0)
+#: the alarm is never below OUT_TOP x the longest recent outing of its class, and the
+#: lognormal quantile is taken as at most OUT_CAP x it
+OUT_TOP, OUT_CAP = 1.25, 2.5
+#: a class with fewer (decayed) outings of its own than this is judged by the broad levels
+#: (`away_min_hours`): on the training homes, most false overdue alarms were outings at an
+#: hour or on a day the person rarely goes out at (an evening out, a Saturday trip)
+OUT_MIN_N = 4.0
+#: only outings that begin in these blocks (08-16) are judged by the person's own lengths;
+#: evening and night outings keep the broad levels: on the training homes, evenings out had
+#: a heavy tail (a night out until the small hours) that weeks of history did not show, and
+#: learned levels there raised 0.14 false alarms per household-month
+OUT_LEARNED_BLOCKS = (1,)
 RETURN_WINDOW_S = 1200.0
 #: home evidence of one motion trigger. Not more when another device corroborates it: with
 #: spurious triggers an hour in a four-PIR home, two of them within ten minutes are common,
@@ -58,13 +89,14 @@ FIELDS = (
     Field("pr_away", "float64", fill=NAN),
     Field("pr_ret_units", "float32"),
     Field("pr_ret_t", "float64", fill=NAN),
-    Field("pr_hist", "float16", (BINS,)),
-    #: overdue-return thresholds in seconds (caution, alarm, danger)
-    Field("pr_h", "float32", (3,), fill=1e9),
+    #: per departure block: decayed moments of ln(outing hours): count, sum, sum of squares,
+    #: and the largest (decayed towards the mean, so one long day out fades)
+    Field("pr_out", "float16", (OUT_CLASSES, 4)),
     #: last confirmed exit (relative seconds, see state.rel)
     Field("pr_last_exit", "float32", fill=NAN),
-    #: decayed count of exits per local hour (is this an hour the person goes out at?)
-    Field("pr_exits", "float16", (24,)),
+    #: decayed count of exits per local hour (is this an hour the person goes out at?), in
+    #: sixteenths (`exits`; at most ~16 an hour)
+    Field("pr_exits16", "uint8", (24,)),
     #: the current outing began in the person's rest hours (a wandering candidate)
     Field("pr_night", "bool"),
     Field("pr_alerted", "bool"),
@@ -145,14 +177,13 @@ def is_away(hh: Table, i: int) -> bool:
     return not math.isnan(hh.a["pr_away"][i])
 
 
-def _come_back(hh: Table, i: int, t: float) -> None:
+def _come_back(hh: Table, i: int, t: float, offset: float) -> None:
     a = hh.a
     since = float(a["pr_away"][i])
     if t > since:  # hours with nobody home: what motion came meanwhile was noise
         a["rh_ze"][i] += (t - since) / 3600.0
     if not a["pr_alerted"][i] and t > since:
-        k = int(np.clip(np.searchsorted(EDGES, t - since, side="right") - 1, 0, BINS - 1))
-        a["pr_hist"][i, k] = float(a["pr_hist"][i, k]) + 1.0
+        learn_outing(hh, i, since, t - since, offset)
     a["pr_away"][i] = NAN
     a["pr_alerted"][i] = False
     a["pr_level"][i] = 0
@@ -160,12 +191,31 @@ def _come_back(hh: Table, i: int, t: float) -> None:
     a["pr_ret_units"][i] = 0.0
 
 
-def on_door(hh: Table, i: int, t: float) -> bool:
+def out_class(start: NDArray[np.float64], offset: NDArray[np.float64]) -> NDArray[np.int64]:
+    """The class of outings that began at `start`: weekend x 3 + the 8-hour block."""
+    local = start + offset
+    day = np.floor(local / 86400.0)
+    weekend = ((day + 3) % 7 >= 5).astype(np.int64)  # day 0 (1970-01-01) was a Thursday
+    block = ((local - day * 86400.0) // OUT_BLOCK_S).astype(np.int64) % OUT_BLOCKS
+    out: NDArray[np.int64] = weekend * OUT_BLOCKS + block
+    return out
+
+
+def learn_outing(hh: Table, i: int, start: float, dur: float, offset: float) -> None:
+    """An outing of `dur` seconds that began at `start` joins its block's moments."""
+    x = math.log(max(dur, 60.0) / 3600.0)
+    b = int(out_class(np.array([start]), np.array([offset]))[0])
+    m = hh.a["pr_out"][i, b].astype(np.float64)
+    hh.a["pr_out"][i, b] = (m[0] + 1.0, m[1] + x, m[2] + x * x,
+                            x if m[0] < 0.05 else max(m[3], x))
+
+
+def on_door(hh: Table, i: int, t: float, offset: float = 0.0) -> bool:
     """An exterior door event. Returns True when it ends an outing (the person is back)."""
     a = hh.a
     back = False
     if is_away(hh, i) and t >= a["pr_away"][i]:
-        _come_back(hh, i, t)
+        _come_back(hh, i, t, offset)
         back = True
     d = float(a["pr_door"][i])
     if math.isnan(d) or t >= d:
@@ -176,7 +226,7 @@ def on_door(hh: Table, i: int, t: float) -> bool:
 
 
 def on_sign(hh: Table, i: int, t: float, reliable: bool, corroborated: bool,
-            s: DetectorSettings) -> bool:
+            s: DetectorSettings, offset: float = 0.0) -> bool:
     """A counted sign that is not the exterior door. Returns True when it ends an outing."""
     a = hh.a
     away = is_away(hh, i)
@@ -190,7 +240,7 @@ def on_sign(hh: Table, i: int, t: float, reliable: bool, corroborated: bool,
             a["pr_ret_units"][i] = 0.0
         a["pr_ret_units"][i] += units
         if a["pr_ret_units"][i] >= s.home_units:
-            _come_back(hh, i, t)
+            _come_back(hh, i, t, offset)
             return True
         if not reliable:
             a["rh_zn"][i] += 1.0
@@ -227,21 +277,81 @@ def departures(hh: Table, now: float, s: DetectorSettings) -> NDArray[np.int64]:
 def note_exit(hh: Table, i: int, hour: int, rest: bool, warm: bool) -> None:
     """A confirmed exit at local `hour`: a wandering candidate when it falls in the person's
     main rest window at an hour they (almost) never go out at; then count it."""
-    ex = hh.a["pr_exits"][i].astype(np.float32)
+    ex = exits(hh.a["pr_exits16"][i])
     usual = float(ex[(hour - 1) % 24] + ex[hour] + ex[(hour + 1) % 24])
     hh.a["pr_night"][i] = warm and rest and usual < 0.5
-    hh.a["pr_exits"][i, hour] = float(ex[hour]) + 1.0
+    hh.a["pr_exits16"][i, hour] = _exits16(ex[hour] + 1.0)
 
 
 def overdue_levels(hh: Table, idx: NDArray[np.int64], now: NDArray[np.float64],
-                   warm: NDArray[np.bool_], s: DetectorSettings) -> NDArray[np.int8]:
+                   warm: NDArray[np.bool_], offset: NDArray[np.float64],
+                   s: DetectorSettings) -> NDArray[np.int8]:
+    """Severity (0-3) of each outing's length against the person's own outings. An alarm
+    that falls in the person's usual rest hours waits for their end (or for the fixed 24 h):
+    an outing whose return was not seen (the door message lost, straight to bed in a home
+    without a bed sensor) is otherwise a false alarm in the small hours, and the morning's
+    first movements show the person is back."""
     a = hh.a
-    dur = now - a["pr_away"][idx]
-    fixed = np.asarray(s.away_fixed_hours, dtype=np.float64) * 3600.0
-    h = np.where(warm[:, None], a["pr_h"][idx].astype(np.float64), fixed[None, :])
-    out: NDArray[np.int8] = ((dur >= h[:, 0]).astype(np.int8) + (dur >= h[:, 1])
-                             + (dur >= h[:, 2])).astype(np.int8)
+    since = a["pr_away"][idx]
+    dur = now - since
+    h = overdue_thresholds(a["pr_out"][idx], np.nan_to_num(since, nan=0.0), offset, warm, s)
+    night = rhythm.overlaps_rest(a["rh_rest"][idx], now, now, offset)
+    late = (dur >= h[:, 1]) & (~night | (dur >= s.away_fixed_hours[1] * 3600.0))
+    out: NDArray[np.int8] = ((dur >= h[:, 0]).astype(np.int8) + late
+                             + (late & (dur >= h[:, 2]))).astype(np.int8)
     return out
+
+
+def overdue_thresholds(out: NDArray[Any], since: NDArray[np.float64],
+                       offset: NDArray[np.float64], warm: NDArray[np.bool_],
+                       s: DetectorSettings) -> NDArray[np.float64]:
+    """(m, 3) seconds away before caution, alarm, danger, for outings that began at `since`.
+
+    From the person's own outings of the same class (`out_class`: 8-hour block of the day,
+    weekday or weekend), shrunk towards their outings of all classes (`OUT_SHRINK`):
+    lognormal quantiles (`OUT_Z`) of the outing length, the spread never below
+    `OUT_SD_FLOOR_H` hours; the quantile taken as at most `OUT_CAP` x the longest recent
+    outing of the class (a class that mixes errands with days at work is not lognormal: its
+    moments overstate the spread) and at most `away_min_hours`, so never later than the
+    broad levels; the alarm never below `OUT_TOP` x that outing; each with
+    a floor (`OUT_MIN_H`); danger at twice the alarm. While warming up, the fixed
+    `away_fixed_hours`; with fewer than `OUT_MIN_N` outings of the class on record, or for
+    an outing that begins outside `OUT_LEARNED_BLOCKS`, `away_min_hours` (the caution never
+    before the longest outing seen, the alarm never before `OUT_TOP` x it)."""
+    m = out.astype(np.float64)
+    k = np.arange(m.shape[0])
+    own = m[k, out_class(since, offset)]
+    n_all = m[:, :, 0].sum(axis=1)
+    mu_all = m[:, :, 1].sum(axis=1) / np.maximum(n_all, 1e-9)
+    # the spread *within* classes (a morning errand and an evening out differ by design)
+    within = m[:, :, 2] - m[:, :, 1] ** 2 / np.maximum(m[:, :, 0], 1e-9)
+    var_all = np.maximum(within.sum(axis=1) / np.maximum(n_all, 1e-9), 0.0)
+    n = own[:, 0] + OUT_SHRINK
+    mu = (own[:, 1] + OUT_SHRINK * mu_all) / n
+    ex2 = (own[:, 2] + OUT_SHRINK * (var_all + mu_all**2)) / n
+    floor = np.maximum(OUT_SD_FLOOR_H / np.exp(mu), OUT_SD_FLOOR)
+    sd = np.maximum(np.sqrt(np.maximum(ex2 - mu**2, 0.0)), floor)
+    seen = m[:, :, 0] > 0.05
+    top_all = np.exp(np.where(seen, m[:, :, 3], -10.0).max(axis=1)) * 3600.0
+    top_all = np.where(seen.any(axis=1), top_all, 0.0)
+    top = np.where(own[:, 0] > 0.05, np.exp(own[:, 3]) * 3600.0, top_all)
+    quant = np.exp(mu + OUT_Z[1] * sd) * 3600.0
+    # never later than the broad levels would be (max(16 h, 1.25 x the longest))
+    quant = np.minimum.reduce([quant, OUT_CAP * top, np.full_like(mu, s.away_min_hours[1]
+                                                                  * 3600.0)])
+    alarm = np.maximum.reduce([quant, OUT_TOP * top, np.full_like(mu, OUT_MIN_H[1] * 3600.0)])
+    caution = np.minimum(np.maximum(np.exp(mu + OUT_Z[0] * sd) * 3600.0,
+                                    OUT_MIN_H[0] * 3600.0), 0.8 * alarm)
+    learned = np.stack([caution, alarm, 2.0 * alarm], axis=1)
+    lo = np.asarray(s.away_min_hours, dtype=np.float64) * 3600.0
+    few_alarm = np.maximum(lo[1], OUT_TOP * top_all)
+    few = np.stack([np.minimum(np.maximum(lo[0], top_all), 0.8 * few_alarm), few_alarm,
+                    2.0 * few_alarm], axis=1)
+    fixed = np.asarray(s.away_fixed_hours, dtype=np.float64)[None, :] * 3600.0
+    day = np.isin(out_class(since, offset) % OUT_BLOCKS, OUT_LEARNED_BLOCKS)
+    h = np.where(((own[:, 0] >= OUT_MIN_N) & day)[:, None], learned, few)
+    result: NDArray[np.float64] = np.where(warm[:, None], h, fixed)
+    return result
 
 
 def wandering_levels(hh: Table, idx: NDArray[np.int64], now: NDArray[np.float64],
@@ -268,33 +378,61 @@ def new_day(hh: Table, idx: NDArray[np.int64], gamma: NDArray[np.float64],
     a = hh.a
     if idx.shape[0] == 0:
         return
-    a["pr_hist"][idx] = (a["pr_hist"][idx].astype(np.float32) * gamma[:, None]).astype(
-        np.float16)
-    a["pr_exits"][idx] = (a["pr_exits"][idx].astype(np.float32) * gamma[:, None]).astype(
-        np.float16)
-    a["pr_h"][idx] = thresholds(a["pr_hist"][idx], s)
+    m = a["pr_out"][idx].astype(np.float32)
+    g = gamma[:, None].astype(np.float32)
+    m[..., :3] *= g[..., None]
+    mean = m[..., 1] / np.maximum(m[..., 0], 1e-9)
+    m[..., 3] = np.where(m[..., 0] > 0.05, mean + (m[..., 3] - mean) * g, 0.0)
+    a["pr_out"][idx] = m.astype(np.float16)
+    a["pr_exits16"][idx] = _exits16(exits(a["pr_exits16"][idx]) * gamma[:, None])
     a["pr_rmax"][idx] = (a["pr_rmax"][idx].astype(np.float32)
                          * (REST_FADE ** (-np.log(gamma) * s.memory_days))[:, None]
                          ).astype(np.float16)
 
 
-def longest_outing(hist: NDArray[np.float16]) -> float | None:
-    """Upper edge (seconds) of the longest outing bin seen recently, or None."""
-    seen = np.flatnonzero(hist.astype(np.float32) > 0.05)
-    return None if seen.shape[0] == 0 else float(EDGES[int(seen[-1]) + 1])
+def longest_outing(out: NDArray[Any], since: float, offset: float) -> float | None:
+    """The longest recent outing (seconds) that began in the same block as one that began
+    at `since` (of any block if none did), or None."""
+    m = out.astype(np.float64)
+    b = int(out_class(np.array([since]), np.array([offset]))[0])
+    if m[b, 0] > 0.05:
+        return float(math.exp(m[b, 3]) * 3600.0)
+    seen = m[:, 0] > 0.05
+    return float(math.exp(m[seen, 3].max()) * 3600.0) if seen.any() else None
 
 
-def thresholds(hist: NDArray[np.float32], s: DetectorSettings) -> NDArray[np.float32]:
-    """(m, 3) seconds: caution at 1.5 x the 95th percentile, alarm above the longest outing
-    seen (upper edge of its bin), danger at twice the alarm; each with a floor."""
-    h = hist.astype(np.float64)
-    total = h.sum(axis=1)
-    cum = np.cumsum(h, axis=1)
-    k95 = np.argmax(cum >= 0.95 * total[:, None], axis=1)
-    q95 = EDGES[k95 + 1]
-    seen = h > 0.05
-    top = np.where(seen.any(axis=1), BINS - 1 - np.argmax(seen[:, ::-1], axis=1), 0)
-    alarm = np.maximum(EDGES[top + 1], s.away_min_hours[1] * 3600.0)
-    caution = np.minimum(np.maximum(1.5 * q95, s.away_min_hours[0] * 3600.0), 0.8 * alarm)
-    out = np.stack([caution, alarm, 2.0 * alarm], axis=1)
-    return out.astype(np.float32)
+def exits(x16: NDArray[Any]) -> NDArray[np.float32]:
+    """Decayed exits per local hour from their stored sixteenths."""
+    out: NDArray[np.float32] = x16.astype(np.float32) / 16.0
+    return out
+
+
+def _exits16(x: Any) -> Any:
+    return np.clip(np.rint(np.asarray(x, dtype=np.float32) * 16.0), 0, 255).astype(np.uint8)
+
+
+def upgrade(hh: Table, i: int, old: NDArray[Any], missing: list[str]) -> None:
+    """Fields that a state saved with an older layout (`old`, one record) lacked, derived from
+    what it had (see `layouts`). Layouts up to c645da8 kept the outing lengths in a decayed
+    histogram (`pr_hist`, bin k from 10 min x 2^(k/2)), not by time of day: its outings are
+    spread over the blocks in proportion to the person's exits at those hours."""
+    names = old.dtype.names or ()
+    if "pr_exits16" in missing and "pr_exits" in names:  # float16 counts until c645da8
+        hh.a["pr_exits16"][i] = _exits16(old["pr_exits"])
+    if "pr_out" in missing and "pr_hist" in names:
+        hist = old["pr_hist"].astype(np.float64)
+        if hist.sum() <= 0.05:
+            return
+        edges = 600.0 * 2.0 ** (np.arange(hist.shape[0]) / 2.0)
+        mid = np.log(edges * 2.0 ** 0.25 / 3600.0)  # ln hours at the bins' middles
+        per_hour = (old["pr_exits"].astype(np.float64) if "pr_exits" in names
+                    else np.ones(24))
+        share = np.tile(per_hour.reshape(OUT_BLOCKS, -1).sum(axis=1), 2)
+        share = (share / share.sum() if share.sum() > 0
+                 else np.full(OUT_CLASSES, 1.0 / OUT_CLASSES))
+        top = float(mid[np.flatnonzero(hist > 0.05)].max()) if (hist > 0.05).any() else 0.0
+        mom = np.array([hist.sum(), (hist * mid).sum(), (hist * mid**2).sum()])
+        out = np.zeros((OUT_CLASSES, 4))
+        out[:, :3] = share[:, None] * mom[None, :]
+        out[:, 3] = np.where(share > 0, top, 0.0)
+        hh.a["pr_out"][i] = out.astype(np.float16)

@@ -41,12 +41,17 @@ class DetectorService:
               households: Sequence[tuple[str, str]] = ()) -> int:
         """Load stored state, add `households` (id, time zone) not yet known, replay the
         readings stored since the checkpoint. Returns the number of readings replayed."""
-        states, skipped = store.load_states(conn, self.engine.state_format())
+        e = self.engine
+        states, skipped = store.load_states(conn, e.state_format(), e.knows_format)
         if skipped:
-            log.warning("%d stored detector states have an older layout: relearning them",
+            log.warning("%d stored detector states have an unknown layout: relearning them",
                         skipped)
+        upgraded = 0
         for st in states:
-            self.engine.adopt(st)
+            e.adopt(st, fmt=st.format)
+            upgraded += st.format is not None and st.format != e.state_format()
+        if upgraded:
+            log.info("%d stored detector states adopted from an older layout", upgraded)
         for hid, tz in households:
             if self.engine.index(hid) is None:
                 self.engine.add_household(hid, tz)

@@ -76,6 +76,27 @@ class Table:
         for f in self.fields:
             self.a[f.name][idx] = rec[f.name]
 
+    def unpack_from(self, rows: Sequence[int] | NDArray[Any], blob: bytes,
+                    record: np.dtype) -> list[str]:
+        """Rows packed with an older layout `record`, adopted field by field: a field with the
+        same name and shape is copied (cast to this layout's dtype), any other keeps its
+        default. Returns the names of this layout's fields that kept their default."""
+        idx = np.asarray(rows, dtype=np.int64)
+        rec = np.frombuffer(blob, dtype=record)
+        if rec.shape[0] != idx.shape[0]:
+            raise ValueError(f"state blob holds {rec.shape[0]} rows, expected {idx.shape[0]}")
+        old: dict[str, Any] = dict(record.fields or {})
+        missing = []
+        for f in self.fields:
+            src = old.get(f.name)
+            shape = () if src is None or src[0].subdtype is None else src[0].subdtype[1]
+            if src is None or shape != f.shape:
+                self.a[f.name][idx] = f.fill
+                missing.append(f.name)
+                continue
+            self.a[f.name][idx] = rec[f.name].astype(f.dtype)
+        return missing
+
     def copy_row(self, src: Table, i: int, j: int) -> None:
         """Row `i` of `src` (a table with the same fields) into row `j` of this one."""
         for f in self.fields:

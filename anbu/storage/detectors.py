@@ -9,7 +9,7 @@ restarted engine catches up before its first evaluation. The kernel does not imp
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -53,6 +53,8 @@ class StoredState:
     last_sign: float | None
     last_heard: float | None
     state: str
+    #: the layout the state was packed with (`Engine.state_format` when it was saved)
+    format: int | None = None
 
 
 class StoredFinding(Protocol):
@@ -120,8 +122,12 @@ def save_states(
     return len(rows)
 
 
-def load_states(conn: psycopg.Connection[Any], fmt: int) -> tuple[list[StoredState], int]:
-    """The stored states of layout `fmt`, and how many rows of another layout were skipped."""
+def load_states(
+    conn: psycopg.Connection[Any], fmt: int, accept: Callable[[int], bool] | None = None
+) -> tuple[list[StoredState], int]:
+    """The stored states of layout `fmt`, and of any other layout `accept` says the engine
+    can adopt (an older one after an upgrade: each state carries its `format`), and how many
+    rows of a layout it cannot read were skipped."""
     out: list[StoredState] = []
     skipped = 0
     rows = conn.execute(
@@ -129,7 +135,7 @@ def load_states(conn: psycopg.Connection[Any], fmt: int) -> tuple[list[StoredSta
         " last_sign_at, last_heard_at, state FROM detector_state ORDER BY household_id"
     )
     for hid, tz, f, prof, dids, dkinds, devs, last_sign, last_heard, state in rows:
-        if f != fmt:
+        if f != fmt and (accept is None or not accept(f)):
             skipped += 1
             continue
         out.append(
@@ -143,6 +149,7 @@ def load_states(conn: psycopg.Connection[Any], fmt: int) -> tuple[list[StoredSta
                 last_sign.timestamp() if last_sign else None,
                 last_heard.timestamp() if last_heard else None,
                 state,
+                f,
             )
         )
     return out, skipped

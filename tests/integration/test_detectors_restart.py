@@ -3,6 +3,7 @@ after the alert came due, and the alert fires at once (and only once)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -170,3 +171,61 @@ def test_learned_alarm_after_restart_matches_an_engine_that_never_stopped(
     kinds = [(f.kind, f.severity.escalated) for f in fired]
     assert ("inactivity", True) in kinds
     assert not any(f.kind == "device.gateway_offline" for f in fired)
+
+
+def test_a_state_saved_by_an_older_version_is_adopted_not_relearned(
+        database_url: str) -> None:
+    """An upgrade changed the state layout: the stored row of the previous layout is adopted
+    field by field, so the home keeps its learned rhythm and stays past its warm-up."""
+    import numpy as np
+
+    from detectors import layouts
+    from detectors.synth import Day, Home
+
+    previous = 1459511579  # the layout stored by 4f1f0c2 .. c645da8
+    h = Home(household="hh-upgrade", days=10, seed=4,
+             plan=lambda d: Day(wake=7.0, bed=22.5, outing=(10.0, 11.5)))
+    seed_households(database_url, [h.household])
+    learned = DetectorService()
+    learned.engine.add_household(h.household, h.timezone)
+    end = datetime.fromtimestamp(h.midnight(10), UTC)
+    rs = h.readings()
+    k, t = 0, datetime.fromtimestamp(h.midnight(0), UTC)
+    while t < end:
+        t += timedelta(minutes=10)
+        batch = []
+        while k < len(rs) and rs[k].time < t:
+            batch.append(rs[k])
+            k += 1
+        learned.engine.observe(batch)
+        learned.engine.evaluate(t)
+    st = learned.engine.export(h.household)
+    i = learned.engine.index(h.household)
+    assert i is not None and learned.engine.hh.a["in_days"][i] >= 6
+    # what the previous version stored: the same values in its record layout
+    rec = layouts.records(previous)
+    assert rec is not None
+    cur = np.frombuffer(st.household, dtype=learned.engine.hh.record)
+    old = np.zeros(1, dtype=rec[0])
+    for name in rec[0].names:
+        if name in cur.dtype.names and cur[name].shape == old[name].shape:
+            old[name] = cur[name]
+    dev_cur = np.frombuffer(st.devices, dtype=learned.engine.dv.record)
+    dev_old = np.zeros(dev_cur.shape[0], dtype=rec[1])
+    for name in rec[1].names:
+        dev_old[name] = dev_cur[name]
+    with connect(database_url) as conn:
+        store.save_states(conn, [replace(st, household=old.tobytes(),
+                                         devices=dev_old.tobytes())], previous, end)
+        conn.commit()
+    after = DetectorService()
+    with connect(database_url) as conn:
+        after.start(conn, end + timedelta(minutes=5))
+        conn.commit()
+    j = after.engine.index(h.household)
+    assert j is not None
+    a, b = after.engine.hh.a, learned.engine.hh.a
+    for name in ("rh_n", "rh_e", "rh_cum", "rh_rcum", "in_m", "in_h", "in_days", "pr_rmax"):
+        np.testing.assert_array_equal(a[name][j], b[name][i], err_msg=name)
+    assert a["in_days"][j] >= after.settings.warmup_days
+    assert after.engine.state_format() != previous

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from detectors import inactivity, presence, rhythm, signs
 from detectors.settings import DetectorSettings
@@ -52,29 +53,79 @@ def test_spurious_motion_while_away_is_not_a_return() -> None:
     assert presence.on_sign(hh, 0, T0 + 7800.0, False, False, S)
     assert not presence.is_away(hh, 0)
     # the outing (7800 s) is learned, and so is the noise while nobody was home
-    assert hh.a["pr_hist"][0].astype(float).sum() == 1.0
+    assert hh.a["pr_out"][0][:, 0].astype(float).sum() == 1.0
     assert hh.a["rh_zn"][0] == 5.0 and hh.a["rh_ze"][0] == np.float32(7800.0 / 3600.0)
 
 
 def test_coming_back_through_the_door() -> None:
     hh = _home()
-    presence.on_door(hh, 0, T0)
+    presence.on_door(hh, 0, T0, OFF)
     presence.departures(hh, T0 + 900.0, S)
-    assert presence.on_door(hh, 0, T0 + 5000.0)
+    assert presence.on_door(hh, 0, T0 + 5000.0, OFF)
     assert not presence.is_away(hh, 0)
-    k = int(np.flatnonzero(hh.a["pr_hist"][0].astype(float))[0])
-    assert presence.EDGES[k] <= 5000.0 < presence.EDGES[k + 1]
+    # learned in the class of the departure: T0 is 14:00 on a Monday in Seoul (weekday,
+    # block 08-16)
+    m = hh.a["pr_out"][0].astype(float)
+    assert m[:, 0].tolist() == [0.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+    assert m[1, 1] == pytest.approx(math.log(5000.0 / 3600.0), abs=1e-3)
 
 
-def test_overdue_thresholds_follow_the_longest_outings() -> None:
-    hist = np.zeros((1, presence.BINS), dtype=np.float16)
-    hist[0, 6] = 20.0  # ~1.1-1.6 h outings
-    h = presence.thresholds(hist, S)[0]
-    assert h[0] == S.away_min_hours[0] * 3600.0 and h[1] == S.away_min_hours[1] * 3600.0
-    hist[0, 13] = 1.0  # once, a day out of 15-21 h
-    h = presence.thresholds(hist, S)[0]
-    assert h[1] == presence.EDGES[14] and h[2] == 2 * presence.EDGES[14]
-    assert presence.longest_outing(hist[0]) == presence.EDGES[14]
+def _outings(hh: Table, hours: list[float], local_start: float) -> None:
+    """Outings of these lengths on the weekdays before T0's day, starting at `local_start`."""
+    day = T0 - ((T0 + OFF) % 86400.0)  # local midnight of a Monday
+    back = 0
+    for h in hours:
+        back += 1
+        while (7 - back % 7) % 7 in (5, 6):  # a Saturday or a Sunday: skip
+            back += 1
+        start = day - back * 86400.0 + local_start * 3600.0
+        presence.learn_outing(hh, 0, start, h * 3600.0, OFF)
+
+
+def _levels_at(hh: Table, local_start: float, warm: bool = True, weekend: bool = False
+               ) -> list[float]:
+    day = T0 - ((T0 + OFF) % 86400.0) - (2 * 86400.0 if weekend else 0.0)
+    h = presence.overdue_thresholds(hh.a["pr_out"][:1], np.array([day + local_start * 3600.0]),
+                                    np.array([OFF]), np.array([warm]), S)[0]
+    return [round(x / 3600.0, 2) for x in h]
+
+
+def test_overdue_return_follows_the_persons_own_outings_at_that_time_of_day() -> None:
+    hh = _home()
+    # weekday morning errands of about an hour, weekday evenings out of about five hours
+    _outings(hh, [0.8, 1.0, 1.2, 1.0, 0.9, 1.1, 1.3, 0.9], 10.0)
+    _outings(hh, [4.5, 5.0, 5.5, 5.0, 4.8], 18.5)
+    morning = _levels_at(hh, 10.5)
+    evening = _levels_at(hh, 19.0)
+    # a morning errand: caution and alarm at their floors, 4 h and 6 h (it was 16 h)
+    assert morning == [presence.OUT_MIN_H[0], presence.OUT_MIN_H[1], 2 * presence.OUT_MIN_H[1]]
+    # an evening out keeps the broad levels (evenings out have a heavy tail: a night out)
+    assert evening[:2] == [S.away_min_hours[0], S.away_min_hours[1]]
+    # a weekend morning, or a night, with no outings of its own: the broad levels
+    for broad in (_levels_at(hh, 10.5, weekend=True), _levels_at(hh, 3.0)):
+        assert broad[:2] == [S.away_min_hours[0], S.away_min_hours[1]]
+    # while warming up: the fixed tiers
+    assert _levels_at(hh, 10.5, warm=False) == list(S.away_fixed_hours)
+
+
+def test_overdue_return_with_too_few_outings_falls_back_to_the_broad_levels() -> None:
+    hh = _home()
+    _outings(hh, [1.0, 1.0], 10.0)
+    assert _levels_at(hh, 10.5)[:2] == [S.away_min_hours[0], S.away_min_hours[1]]
+    hh2 = _home()
+    _outings(hh2, [20.0, 1.0], 10.0)  # once a long day away: never below 1.25 x it
+    assert _levels_at(hh2, 10.5)[1] == pytest.approx(25.0, abs=0.1)
+
+
+def test_a_long_day_out_fades_from_the_longest_outing() -> None:
+    hh = _home()
+    _outings(hh, [1.0] * 10 + [12.0], 10.0)
+    before = _levels_at(hh, 10.5)[1]
+    assert before >= 1.25 * 12.0 - 0.1
+    for _ in range(28):
+        presence.new_day(hh, np.array([0]), np.array([math.exp(-1 / S.memory_days)]), S)
+    after = _levels_at(hh, 10.5)[1]
+    assert after < 0.75 * before
 
 
 def test_posture() -> None:
@@ -144,3 +195,25 @@ def test_a_rest_on_the_seat_that_reaches_into_the_night_is_held_to_the_beds_limi
     lvl = presence.rest_levels(hh, np.array([0]), np.array([sat + 7.5 * 3600.0]),
                                np.array([7.5 * 3600.0]), np.array([True]), np.array([OFF]))
     assert lvl.tolist() == [0]  # 7.5 h: an alarm for the seat alone, not for a night
+
+
+def test_an_overdue_alarm_in_the_persons_night_waits_for_its_end() -> None:
+    """Afternoon outings of 6 h on weekdays: an alarm about 8 h after leaving. Leaving at
+    15:30 it would come due at ~23:30, in the person's night (23:00-06:00): it waits for the
+    night's end, when the morning's first movements would show the person back."""
+    hh = _home()
+    _outings(hh, [6.0] * 8, 15.0)
+    hh.a["rh_rest"][0] = rhythm.rest_window(rhythm.initial_cum()[None])[0]
+    day = T0 - ((T0 + OFF) % 86400.0)  # Monday 00:00 local
+    hh.a["pr_away"][0] = day + 15.5 * 3600.0
+    h = _levels_at(hh, 15.5)
+    assert 15.5 + h[1] > 23.0 and 15.5 + h[0] < 23.0  # the alarm falls in the night
+
+    def level(hours_after_midnight: float) -> int:
+        now = np.array([day + hours_after_midnight * 3600.0])
+        return int(presence.overdue_levels(hh, np.array([0]), now, np.array([True]),
+                                           np.array([OFF]), S)[0])
+
+    assert level(15.5 + h[0] - 0.1) == 0 and level(15.5 + h[0] + 0.1) == 1
+    assert level(15.5 + h[1] + 0.1) == 1 and level(24 + 5.5) == 1  # night: only a caution
+    assert level(24 + 6.25) == 2  # the night is over

@@ -135,8 +135,9 @@ def test_leaving_and_not_coming_back_is_overdue_not_inactive(warm: HouseholdStat
 
     found = scenario(warm, home(plan=day, stop_at=at(10.01), days=HISTORY_DAYS + 2),
                      hours=36.0)
-    # caution at 6 h, alarm at 16 h (the floors: recent outings were 1.5 h), danger at 32 h
-    assert found == [(16.083, "overdue_return", "caution"), (26.083, "overdue_return", "alarm")]
+    # caution at 6 h, alarm at 16 h (the broad levels: only three outings on record), which
+    # falls at 02:05, in the person's usual night: it waits for the night's end (06:00)
+    assert found == [(16.083, "overdue_return", "caution"), (30.0, "overdue_return", "alarm")]
 
 
 def _one(kind: Kind, device: str, t: float, value: float | None, **data: object) -> Reading:
@@ -210,3 +211,30 @@ def test_a_lost_into_bed_message_does_not_turn_the_night_into_an_alarm(
     e.adopt(warm)
     found = drive(e, rs, FORK, FORK + 34 * 3600.0)
     assert [f for f in found if f[2] != "caution"] == []
+
+
+def test_a_person_who_goes_out_every_weekday_is_overdue_after_hours_not_a_day(
+        warm: HouseholdState) -> None:
+    """With an errand of 1.5 h every weekday morning on record, not being back by 16:00 (6 h,
+    the floor) is an alarm; with outings every third day it is the broad 16 h (below)."""
+    def day(d: int) -> Day:
+        if d < HISTORY_DAYS:
+            return Day(wake=WAKE[d], bed=BED[d], outing=(10.0, 11.5))
+        return Day(outing=(10.0, 30.0))
+
+    h = home(plan=day, stop_at=at(10.01), days=HISTORY_DAYS + 2)
+    e = Engine()
+    e.add_household(h.household, h.timezone)
+    found = drive(e, h.readings(), h.midnight(0), at(24.0), tick=300.0)
+    # danger at twice the alarm (12 h), at 22:05, before the person's usual night
+    assert [f for f in found if f[0] > 0] == [(14.083, "overdue_return", "caution"),
+                                              (16.083, "overdue_return", "alarm"),
+                                              (22.083, "overdue_return", "danger")]
+
+
+def test_not_up_long_after_the_usual_time_is_an_alarm(warm: HouseholdState) -> None:
+    """The person stops at 03:00, in bed: the missed waking time raises the alarm by the
+    latest recent waking time (07:54) + 1.25 h at the latest."""
+    found = scenario(warm, home(stop_at=at(3.0)), hours=14.0)
+    alarms = [f for f in found if f[2] in ("alarm", "danger")]
+    assert alarms and alarms[0][1] == "inactivity" and alarms[0][0] <= 7.9 + 1.25 + 0.1
