@@ -131,12 +131,17 @@ class System:
         self._stop.set()
         self.ingester.stop()
         for t in self._threads:
-            t.join(15)
+            if t.name != "anbu-web":
+                t.join(15)
         self.runner.stop()
         for p in reversed(self._parts):
             p.close()
         if self._server is not None:
+            # last, and waited for: the web's live feed must let go before the database goes
             self._server.should_exit = True
+            for t in self._threads:
+                if t.name == "anbu-web":
+                    t.join(15)
 
     def wait(self) -> None:
         self._stop.wait()
