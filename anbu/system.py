@@ -23,6 +23,7 @@ from anbu.clock import Clock, SystemClock
 from anbu.domain import Reading
 from anbu.settings import Settings
 from anbu.storage import alerts as alert_store
+from anbu.storage.detectors import note_last_signs
 from anbu.storage.readings import FEED_CHANNEL
 
 #: alert kinds whose condition ends when the detector sees the person again
@@ -44,6 +45,8 @@ class System:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     #: households whose resident answered a check-in since the last tick
     _answered: set[str] = field(default_factory=set)
+    #: households with readings since the last tick
+    _touched: set[str] = field(default_factory=set)
     _parts: list[Any] = field(default_factory=list)
     _threads: list[threading.Thread] = field(default_factory=list)
     _server: Any = None
@@ -151,6 +154,7 @@ class System:
     def _observe(self, readings: Sequence[Reading]) -> None:
         with self._lock:
             self.detect.observe(readings)
+            self._touched.update(r.household_id for r in readings)
         answered = [
             r.household_id for r in readings if r.kind == "button" and r.data.get("action") == "ok"
         ]
@@ -164,6 +168,18 @@ class System:
         with self._lock:
             findings = self.detect.tick(conn, now)
             answered, self._answered = self._answered, set()
+            touched, self._touched = self._touched, set()
+            signs = [
+                (h, sign)
+                for h in touched
+                if self.detect.engine.index(h) is not None
+                and (sign := self.detect.engine.export(h).last_sign) is not None
+            ]
+        # the dashboard's "last sign of life": fresh every tick, not only when the engine's
+        # whole state is saved (every few minutes)
+        if signs:
+            note_last_signs(conn, signs)
+            conn.commit()
         for f in findings:
             self.alerts.handle(conn, to_alert_finding(f))
         for hid in answered:

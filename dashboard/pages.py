@@ -21,7 +21,7 @@ import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from alerts.policy import next_due_at
 from anbu.contract import HEALTH_METRICS
@@ -238,6 +238,17 @@ def board_row(
     if not rows:
         return Response(status_code=204)
     return render(request, "_row_one.html", viewer, h=rows[0])
+
+
+@router.get("/board/signs")
+def board_signs(
+    request: Request, conn: Conn, viewer: Viewer, since: AwareDatetime
+) -> dict[str, Any]:
+    """Last signs of life newer than `since`, for the open board to refresh its times."""
+    now: datetime = request.app.state.clock.now()
+    signs = store.signs_since(conn, accounts.scope_params(viewer[0]), since)
+    conn.commit()
+    return {"now": now.isoformat(), "signs": {h: t.isoformat() for h, t in signs.items()}}
 
 
 # -- the alert queue ----------------------------------------------------------------------

@@ -103,6 +103,19 @@ def filter_choices(conn: psycopg.Connection[Any], scope: dict[str, Any]) -> dict
     return {"dongs": dongs, "planners": [(r[0], r[1]) for r in planners]}
 
 
+def signs_since(
+    conn: psycopg.Connection[Any], scope: dict[str, Any], since: datetime
+) -> dict[str, datetime]:
+    """Households in scope whose last sign of life is later than `since`, with it."""
+    rows = conn.execute(
+        f"""SELECT h.id, d.last_sign_at FROM households h
+            JOIN detector_state d ON d.household_id = h.id
+            WHERE h.active AND d.last_sign_at > %(since)s AND {SCOPE}""",
+        {**scope, "since": since},
+    ).fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
 def visible_ids(conn: psycopg.Connection[Any], scope: dict[str, Any]) -> set[str]:
     return {r[0] for r in conn.execute(f"SELECT h.id FROM households h WHERE {SCOPE}", scope)}
 

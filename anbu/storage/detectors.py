@@ -250,3 +250,15 @@ def load_findings(
         params.append(since)
     sql += " ORDER BY at, id"
     return [FindingRow(*r) for r in conn.execute(sql, params)]
+
+
+def note_last_signs(conn: psycopg.Connection[Any], signs: Sequence[tuple[str, float]]) -> None:
+    """Move the summary column `last_sign_at` forward for these households (epoch seconds),
+    between full saves of the state; never backward. The caller commits."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            "UPDATE detector_state SET last_sign_at = to_timestamp(%s)"
+            " WHERE household_id = %s"
+            " AND (last_sign_at IS NULL OR last_sign_at < to_timestamp(%s))",
+            [(t, h, t) for h, t in signs],
+        )

@@ -279,6 +279,25 @@
   const close = $("#banner-close");
   if (close) close.addEventListener("click", () => { $("#banner").hidden = true; });
 
+  // last signs of life come with every reading, not as events: the board asks for the new
+  // ones every minute (with a margin for readings that arrive late)
+  if (page === "board") {
+    let since = new Date(now() - 300000).toISOString();
+    setInterval(async () => {
+      const asked = new Date(now() - 300000).toISOString();
+      try {
+        const res = await fetch(`/board/signs?since=${encodeURIComponent(since)}`, { credentials: "same-origin" });
+        if (!res.ok) return;
+        const body = await res.json();
+        for (const [id, ts] of Object.entries(body.signs)) {
+          const el = document.querySelector(`#h-${CSS.escape(id)} [data-ago]`);
+          if (el) el.dataset.ago = ts;
+        }
+        since = asked;
+        refreshTimes();
+      } catch (e) { /* offline: try again next minute */ }
+    }, 60000);
+  }
   const live = $("#live");
   function connect() {
     const source = new EventSource("/events");

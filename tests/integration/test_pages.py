@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import queue
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
@@ -310,3 +310,27 @@ def test_health_check_needs_no_login_and_tells_nothing_private(
         time.sleep(0.1)
         r = client.get("/healthz")
     assert r.status_code == 200 and r.json() == {"database": True, "live": True}
+
+
+def test_the_board_asks_for_newer_signs_of_life_within_scope(
+    api: tuple[TestClient, dict[str, int]], database_url: str
+) -> None:
+    from tests.integration.test_api import NOW as API_NOW
+
+    with connect(database_url) as conn:
+        for hid, minutes in (("hh-1", 1), ("hh-2", 2), ("hh-9", 3)):
+            conn.execute(
+                "INSERT INTO detector_state (household_id, timezone, last_sign_at, format, profile)"
+                " VALUES (%s, 'Asia/Seoul', %s::timestamptz - %s * interval '1 minute', 0, '')",
+                (hid, API_NOW, minutes),
+            )
+        conn.commit()
+    client, _ = api
+    login(client, "monitor1")  # district d1: hh-1 and hh-2
+    r = client.get("/board/signs", params={"since": (API_NOW - timedelta(seconds=150)).isoformat()})
+    assert r.status_code == 200
+    assert set(r.json()["signs"]) == {"hh-1", "hh-2"}  # hh-9 is in another district
+    r = client.get("/board/signs", params={"since": (API_NOW - timedelta(seconds=90)).isoformat()})
+    assert set(r.json()["signs"]) == {"hh-1"}  # only what is newer
+    # a time without its zone is a 4xx, not a guess
+    assert client.get("/board/signs", params={"since": "2026-11-23T01:00:00"}).status_code == 422

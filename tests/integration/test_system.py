@@ -226,5 +226,27 @@ def test_the_engine_sees_what_another_ingest_worker_stored(
             return sign is not None and abs(sign - last.timestamp()) < 1
 
         assert wait_for(seen, 10), "the engine never saw the other worker's readings"
+
+        # the dashboard's last sign of life follows each tick, between the engine's full saves
+        with connect(database_url) as conn:
+            with system._lock:
+                system.detect.save(conn, now)
+            conn.commit()
+            newer = now - timedelta(seconds=30)
+            with connect(database_url) as other:
+                prepare(other)
+                store_batch(
+                    other,
+                    [Reading(hid, "pir-2", Kind.MOTION, newer, 1, 1.0, {"motion": True}, 0)],
+                    [],
+                )
+                other.commit()
+            last = newer
+            assert wait_for(seen, 10)
+            system.tick(conn)
+            row = conn.execute(
+                "SELECT last_sign_at FROM detector_state WHERE household_id = %s", (hid,)
+            ).fetchone()
+        assert row is not None and abs(row[0].timestamp() - newer.timestamp()) < 1
     finally:
         system.stop()
