@@ -169,12 +169,8 @@ class System:
             findings = self.detect.tick(conn, now)
             answered, self._answered = self._answered, set()
             touched, self._touched = self._touched, set()
-            signs = [
-                (h, sign)
-                for h in touched
-                if self.detect.engine.index(h) is not None
-                and (sign := self.detect.engine.export(h).last_sign) is not None
-            ]
+            engine = self.detect.engine
+            signs = [(h, t) for h in touched if (t := engine.last_sign(h)) is not None]
         # the dashboard's "last sign of life": fresh every tick, not only when the engine's
         # whole state is saved (every few minutes)
         if signs:

@@ -15,7 +15,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from alerts.model import Outcome, TransitionError
-from anbu.storage import accounts
+from anbu.storage import accounts, board
 from anbu.storage import alerts as alert_store
 from dashboard.auth import (
     COOKIE,
@@ -249,12 +249,6 @@ def household(household_id: str, request: Request, conn: Conn, staff: Staff) -> 
             " FROM households WHERE id = %s",
             (household_id,),
         ).fetchone()
-        planners = cur.execute(
-            "SELECT a.role, s.id, s.display_name, s.phone FROM assignments a"
-            " JOIN staff s ON s.id = a.staff_id WHERE a.household_id = %s"
-            " AND a.ended_at IS NULL ORDER BY a.role DESC",
-            (household_id,),
-        ).fetchall()
         away = cur.execute(
             "SELECT id, reason, starts_at, ends_at, note, created_by FROM suppressions"
             " WHERE household_id = %s AND (ends_at IS NULL OR ends_at > now())"
@@ -265,7 +259,7 @@ def household(household_id: str, request: Request, conn: Conn, staff: Staff) -> 
         conn, staff.id, "view_household", request.url.path, client_ip(request), household_id
     )
     conn.commit()
-    return {"household": h, "planners": planners, "away": away}
+    return {"household": h, "planners": board.planners(conn, household_id), "away": away}
 
 
 @router.get(

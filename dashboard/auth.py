@@ -40,9 +40,16 @@ def db(request: Request) -> Iterator[psycopg.Connection[Any]]:
 Conn = Annotated[psycopg.Connection[Any], Depends(db)]
 
 
-def current(request: Request, conn: Conn) -> accounts.StaffMember:
+def session_of(
+    request: Request, conn: psycopg.Connection[Any]
+) -> tuple[accounts.StaffMember, str] | None:
+    """The staff member and CSRF token of the request's session cookie, if it is live."""
     token = request.cookies.get(COOKIE)
-    found = accounts.session(conn, token, request.app.state.clock.now()) if token else None
+    return accounts.session(conn, token, request.app.state.clock.now()) if token else None
+
+
+def current(request: Request, conn: Conn) -> accounts.StaffMember:
+    found = session_of(request, conn)
     if found is None:
         raise HTTPException(401, "log in first")
     staff, csrf = found

@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from anbu.storage import accounts
 from anbu.storage import board as store
-from dashboard.auth import COOKIE
+from dashboard.auth import session_of
 
 log = logging.getLogger(__name__)
 CHANNEL = "anbu_board"
@@ -130,11 +130,9 @@ class Scope:
 
 
 def _session(request: Request) -> accounts.StaffMember:
-    token = request.cookies.get(COOKIE)
-    if not token:
-        raise HTTPException(401, "log in first")
+    # its own short use of a pooled connection: a stream must not hold one while it waits
     with request.app.state.pool.connection() as conn:
-        found = accounts.session(conn, token, request.app.state.clock.now())
+        found = session_of(request, conn)
         conn.rollback()
     if found is None:
         raise HTTPException(401, "log in first")

@@ -29,7 +29,7 @@ from anbu.storage import accounts
 from anbu.storage import alerts as alert_store
 from anbu.storage import board as store
 from dashboard import view
-from dashboard.auth import COOKIE, Conn, client_ip
+from dashboard.auth import Conn, client_ip, session_of
 from dashboard.i18n import LANGS, Translator, pick
 from dashboard.view import CLINICAL, board_state, own_range
 
@@ -63,8 +63,7 @@ class LoginRequired(Exception):
 
 
 def _viewer(request: Request, conn: Conn) -> tuple[accounts.StaffMember, str]:
-    token = request.cookies.get(COOKIE)
-    found = accounts.session(conn, token, request.app.state.clock.now()) if token else None
+    found = session_of(request, conn)
     if found is None:
         raise LoginRequired
     return found
@@ -260,8 +259,9 @@ def _queue(
     """Open alerts in scope, most severe and oldest first, with when each escalates next."""
     rows = alert_store.list_in_scope(conn, accounts.scope_params(staff), limit=limit)
     # the schedule needs the full alerts (their plans): one query for all active ones
-    full = {a.id: a for a in alert_store.active(conn)} if rows else {}
-    sent = alert_store.deliveries(conn, [r["id"] for r in rows])
+    ids = [r["id"] for r in rows]
+    full = {a.id: a for a in alert_store.active(conn, ids=ids)} if rows else {}
+    sent = alert_store.deliveries(conn, ids)
     for r in rows:
         a = full.get(r["id"])
         r["next_due_at"] = next_due_at(policy, a) if a is not None else None

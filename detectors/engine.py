@@ -391,6 +391,14 @@ class Engine:
             return "away"
         return "asleep" if rhythm.is_rest(a["rh_cum"][i], now, self.offset(i, now)) else "home"
 
+    def last_sign(self, household_id: str) -> float | None:
+        """When the household last showed a sign of life (epoch seconds), or None."""
+        i = self._index.get(household_id)
+        if i is None:
+            return None
+        last = float(self.hh.a["sg_last"][i])
+        return None if math.isnan(last) else last
+
     def export(self, household_id: str) -> HouseholdState:
         i = self._index[household_id]
         a = self.hh.a

@@ -80,15 +80,20 @@ def load(conn: psycopg.Connection[Any], alert_id: int, lock: bool = False) -> Al
 
 
 def active(
-    conn: psycopg.Connection[Any], household_id: str | None = None, notifiable_only: bool = False
+    conn: psycopg.Connection[Any],
+    household_id: str | None = None,
+    notifiable_only: bool = False,
+    ids: Sequence[int] | None = None,
 ) -> list[Alert]:
-    """Active alerts (optionally one household's); notifiable_only leaves out suppressed ones."""
+    """Active alerts (optionally one household's, or these ids); notifiable_only leaves out
+    suppressed ones."""
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(
             f"SELECT {_ALERT_COLS} FROM alerts WHERE state <> 'resolved'"
             " AND (%(h)s::text IS NULL OR household_id = %(h)s)"
+            " AND (%(ids)s::bigint[] IS NULL OR id = ANY(%(ids)s))"
             " AND (NOT %(n)s OR suppressed_by IS NULL) ORDER BY id",
-            {"h": household_id, "n": notifiable_only},
+            {"h": household_id, "n": notifiable_only, "ids": None if ids is None else list(ids)},
         ).fetchall()
     return [_alert(r) for r in rows]
 

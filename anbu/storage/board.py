@@ -6,7 +6,7 @@ household queries assume the caller has checked `accounts.can_see` first.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -285,6 +285,3 @@ def away_windows(
             (household_id, now),
         ).fetchall()
 
-
-def days_ago(now: datetime, days: int) -> datetime:
-    return now - timedelta(days=days)
