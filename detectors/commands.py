@@ -35,6 +35,10 @@ def eval_cmd(
     tick_s: Annotated[float, Opt(help="Evaluate every N virtual seconds.")] = 120.0,
     markdown: Annotated[Path | None, Opt(help="Also write the results table (Markdown).")
                         ] = None,
+    incidents_out: Annotated[Path | None, Opt(
+        help="Write one JSON line per incident: its moment, time-of-day bucket, whether the "
+             "person was out, and per detector when (and by which finding) it was found.")
+                             ] = None,
     json_out: Annotated[bool, Opt("--json", help="Print one JSON object (the default).")
                         ] = True,
 ) -> None:
@@ -42,7 +46,7 @@ def eval_cmd(
     from dataclasses import replace
 
     from detectors import perturb
-    from detectors.evaluate import DEFAULT_DETECTORS, evaluate, make_detector
+    from detectors.evaluate import DEFAULT_DETECTORS, evaluate, incident_line, make_detector
     from detectors.report import markdown as to_markdown
     from detectors.report import summarize
     from detectors.settings import DetectorSettings
@@ -88,6 +92,10 @@ def eval_cmd(
                 f.write(json.dumps({"household": a.household, "kind": a.kind,
                                     "severity": a.severity, "at": rfc3339(a.at),
                                     "detector": a.detector}) + "\n")
+    if incidents_out is not None:
+        with incidents_out.open("w", encoding="utf-8") as f:
+            for inc in out.incidents:
+                f.write(json.dumps(incident_line(inc, specs), ensure_ascii=False) + "\n")
     if markdown is not None:
         part = "injected" if inject_incidents else "labelled"
         markdown.write_text(to_markdown(res, part) + "\n", encoding="utf-8")

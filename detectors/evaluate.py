@@ -82,6 +82,8 @@ class Incident:
     #: first escalated (and first caution) finding time, per detector
     detected: dict[str, float | None] = field(default_factory=dict)
     first_caution: dict[str, float | None] = field(default_factory=dict)
+    #: kind of the first escalated finding, per detector (which rule found it)
+    detected_kind: dict[str, str] = field(default_factory=dict)
     #: ground truth near t0 (person-caused messages): was the person out?
     last_door: bool = False
     next_door: bool | None = None
@@ -229,6 +231,7 @@ class Harness:
                     continue
                 if f.severity.escalated:
                     inc.detected[spec] = t
+                    inc.detected_kind[spec] = f.kind
                 elif inc.first_caution.get(spec) is None:
                     inc.first_caution[spec] = t
         for fid, inc in list(self.live.items()):
@@ -251,6 +254,24 @@ class Harness:
         self.by_home[inc.household].remove(fid)
         for det in self.forks.values():
             det.remove(fid)
+
+
+def incident_line(inc: Incident, specs: list[str]) -> dict[str, Any]:
+    """One incident as a JSON-ready dict (`anbu eval --incidents-out`): for each detector the
+    first escalated finding's time, kind and delay in hours (None: missed within 24 h), and
+    the first caution's time."""
+    def at(t: float | None) -> str | None:
+        return None if t is None else datetime.fromtimestamp(t, UTC).isoformat()
+
+    found = {}
+    for spec in specs:
+        t = inc.detected.get(spec)
+        found[spec] = {"at": at(t), "kind": inc.detected_kind.get(spec),
+                       "delay_h": None if t is None else round(max(t - inc.t0, 0.0) / 3600, 3),
+                       "first_caution": at(inc.first_caution.get(spec))}
+    return {"household": inc.household, "at": at(inc.t0), "bucket": inc.bucket,
+            "source": inc.source, "while_out": bool(inc.last_door and inc.next_door),
+            "detected": found}
 
 
 def usual_wake(times: list[float], tz: str) -> float | None:
@@ -299,10 +320,13 @@ def evaluate(header: dict[str, Any], messages: Iterator[Message], specs: list[st
     labelled = label_incidents(labels or [], h.timezones, start)
     for inc in labelled:
         for spec in specs:
-            hits = [a.at for a in h.alerts if a.detector == spec and a.household == inc.household
+            hits = [a for a in h.alerts if a.detector == spec and a.household == inc.household
                     and a.severity != "caution" and not a.kind.startswith("device.")
                     and inc.t0 <= a.at <= inc.t0 + HORIZON_S]
-            inc.detected[spec] = min(hits) if hits else None
+            first = min(hits, key=lambda a: a.at) if hits else None
+            inc.detected[spec] = first.at if first else None
+            if first:
+                inc.detected_kind[spec] = first.kind
     wakes = {hid: usual_wake(ts, h.timezones[hid]) for hid, ts in h.person_times.items()}
     return Outcome(specs, [x for x, _ in homes], start, end, warmup_s, h.alerts,
                    incidents + labelled, labels or [],

@@ -14,7 +14,14 @@ from anbu.contract import topic_for
 from anbu.domain import Kind, Reading
 from detectors import perturb
 from detectors.baselines import FixedTimer, SmartPlug
-from detectors.evaluate import Alert, Outcome, evaluate, make_detector, plan_incidents
+from detectors.evaluate import (
+    Alert,
+    Outcome,
+    evaluate,
+    incident_line,
+    make_detector,
+    plan_incidents,
+)
 from detectors.report import _q, false_alarms, summarize
 from detectors.settings import DetectorSettings
 from detectors.state import Field, Table
@@ -99,6 +106,16 @@ def test_harness_forks_injected_incidents_and_scores_them() -> None:
     week = trend["households"]["hh-t"]["weeks"]
     assert len(week) == 1 and week[0]["days"] == 7 and week[0]["signs_per_day"] > 20
     assert trend["households"]["hh-t"]["signs_change"] is None
+    # one line per incident (`anbu eval --incidents-out`): when, and which rule, found it
+    line = incident_line(out.incidents[0], ["anbu", "fixed:8h"])
+    inc = out.incidents[0]
+    assert line["household"] == "hh-t" and line["bucket"] == inc.bucket
+    assert datetime.fromisoformat(line["at"]).timestamp() == pytest.approx(inc.t0)
+    found = line["detected"]["anbu"]
+    assert found["delay_h"] == pytest.approx((inc.detected["anbu"] - inc.t0) / 3600, abs=1e-3)
+    assert found["kind"] == "inactivity"
+    assert line["detected"]["fixed:8h"]["kind"] is not None
+    assert orjson.loads(orjson.dumps(line)) == line
 
 
 def test_quantiles_count_missed_incidents_as_infinitely_late() -> None:
