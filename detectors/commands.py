@@ -48,7 +48,7 @@ def eval_cmd(
     from detectors import perturb
     from detectors.evaluate import DEFAULT_DETECTORS, evaluate, incident_line, make_detector
     from detectors.report import markdown as to_markdown
-    from detectors.report import summarize
+    from detectors.report import summarize, wake_reference
     from detectors.settings import DetectorSettings
     from simulators.core import parse_time, rfc3339
     from simulators.recording import open_recording, read_labels
@@ -95,7 +95,8 @@ def eval_cmd(
     if incidents_out is not None:
         with incidents_out.open("w", encoding="utf-8") as f:
             for inc in out.incidents:
-                f.write(json.dumps(incident_line(inc, specs), ensure_ascii=False) + "\n")
+                line = incident_line(inc, specs, wake_reference(out, inc))
+                f.write(json.dumps(line, ensure_ascii=False) + "\n")
     if markdown is not None:
         part = "injected" if inject_incidents else "labelled"
         markdown.write_text(to_markdown(res, part) + "\n", encoding="utf-8")

@@ -256,10 +256,12 @@ class Harness:
             det.remove(fid)
 
 
-def incident_line(inc: Incident, specs: list[str]) -> dict[str, Any]:
+def incident_line(inc: Incident, specs: list[str], wake_ref: float | None = None
+                  ) -> dict[str, Any]:
     """One incident as a JSON-ready dict (`anbu eval --incidents-out`): for each detector the
-    first escalated finding's time, kind and delay in hours (None: missed within 24 h), and
-    the first caution's time."""
+    first escalated finding's time, kind and delay in hours (None: missed within 24 h), the
+    first caution's time and, for a night incident with a known usual waking time `wake_ref`
+    (`report.wake_reference`), the hours from it to the detection."""
     def at(t: float | None) -> str | None:
         return None if t is None else datetime.fromtimestamp(t, UTC).isoformat()
 
@@ -268,10 +270,12 @@ def incident_line(inc: Incident, specs: list[str]) -> dict[str, Any]:
         t = inc.detected.get(spec)
         found[spec] = {"at": at(t), "kind": inc.detected_kind.get(spec),
                        "delay_h": None if t is None else round(max(t - inc.t0, 0.0) / 3600, 3),
-                       "first_caution": at(inc.first_caution.get(spec))}
+                       "first_caution": at(inc.first_caution.get(spec)),
+                       "after_usual_wake_h": None if t is None or wake_ref is None
+                       else round((t - wake_ref) / 3600, 3)}
     return {"household": inc.household, "at": at(inc.t0), "bucket": inc.bucket,
             "source": inc.source, "while_out": bool(inc.last_door and inc.next_door),
-            "detected": found}
+            "usual_wake_at": at(wake_ref), "detected": found}
 
 
 def usual_wake(times: list[float], tz: str) -> float | None:

@@ -44,6 +44,18 @@ def _stats(incs: list[Incident], spec: str) -> dict[str, Any]:
     return {"n": len(d), "median_h": _q(d, 0.5), "p90_h": _q(d, 0.9)}
 
 
+def wake_reference(out: Outcome, inc: Incident) -> float | None:
+    """For a night incident (00-08) in a home whose usual waking time is known: the later of
+    the moment and the person's usual waking time that morning (what "after usual wake" is
+    measured from); None otherwise."""
+    if inc.bucket != "night" or inc.household not in out.usual_wake_s:
+        return None
+    zone = ZoneInfo(out.timezones[inc.household])
+    d0 = datetime.fromtimestamp(inc.t0, zone).date()
+    mid = datetime(d0.year, d0.month, d0.day, tzinfo=zone).timestamp()
+    return max(inc.t0, mid + out.usual_wake_s[inc.household])
+
+
 def incident_scores(out: Outcome, incs: list[Incident], spec: str) -> dict[str, Any]:
     d = _delays(incs, spec)
     detected = sum(1 for x in d if not math.isinf(x))
@@ -63,12 +75,9 @@ def incident_scores(out: Outcome, incs: list[Incident], spec: str) -> dict[str, 
             b: _stats([i for i in sel if i.bucket == b], spec) for b in BUCKETS}
     after_wake = []
     for inc in incs:
-        if inc.bucket != "night" or inc.household not in out.usual_wake_s:
+        ref = wake_reference(out, inc)
+        if ref is None:
             continue
-        zone = ZoneInfo(out.timezones[inc.household])
-        d0 = datetime.fromtimestamp(inc.t0, zone).date()
-        mid = datetime(d0.year, d0.month, d0.day, tzinfo=zone).timestamp()
-        ref = max(inc.t0, mid + out.usual_wake_s[inc.household])
         t = inc.detected.get(spec)
         after_wake.append(math.inf if t is None else (t - ref) / 3600.0)
     res["night_after_usual_wake"] = {"n": len(after_wake), "median_h": _q(after_wake, 0.5),

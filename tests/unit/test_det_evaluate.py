@@ -22,7 +22,7 @@ from detectors.evaluate import (
     make_detector,
     plan_incidents,
 )
-from detectors.report import _q, false_alarms, summarize
+from detectors.report import _q, false_alarms, summarize, wake_reference
 from detectors.settings import DetectorSettings
 from detectors.state import Field, Table
 from detectors.synth import Day, Home
@@ -116,6 +116,13 @@ def test_harness_forks_injected_incidents_and_scores_them() -> None:
     assert found["kind"] == "inactivity"
     assert line["detected"]["fixed:8h"]["kind"] is not None
     assert orjson.loads(orjson.dumps(line)) == line
+    night = next(i for i in out.incidents if i.bucket == "night")
+    ref = wake_reference(out, night)
+    assert ref is not None and ref >= night.t0
+    found = incident_line(night, ["anbu"], ref)["detected"]["anbu"]
+    assert found["after_usual_wake_h"] == pytest.approx((night.detected["anbu"] - ref) / 3600,
+                                                        abs=1e-3)
+    assert incident_line(out.incidents[0], ["anbu"])["usual_wake_at"] is None
 
 
 def test_quantiles_count_missed_incidents_as_infinitely_late() -> None:
