@@ -97,6 +97,7 @@ def false_alarms(out: Outcome, spec: str) -> dict[str, Any]:
     per_home = dict.fromkeys(out.households, 0)
     cautions = 0
     devices: dict[str, int] = {}
+    by_kind: dict[str, int] = {}
     last: dict[tuple[str, str], int] = {}
     for a in out.alerts:
         if a.detector != spec or a.at < cut or a.at >= gone.get(a.household, math.inf):
@@ -115,10 +116,13 @@ def false_alarms(out: Outcome, spec: str) -> dict[str, Any]:
         if prev >= 2 and sev > prev:
             continue  # the same episode got worse
         per_home[a.household] = per_home.get(a.household, 0) + 1
+        by_kind[a.kind] = by_kind.get(a.kind, 0) + 1
     total_months = months * max(len(per_home), 1)
     worst = max(per_home.values(), default=0)
     return {
         "escalated": sum(per_home.values()),
+        #: escalations by finding kind (inactivity, overdue_return, wandering, heat, ...)
+        "escalated_by_kind": dict(sorted(by_kind.items())),
         "household_months": round(total_months, 2),
         "per_household_month": round(sum(per_home.values()) / total_months, 3)
         if total_months else None,

@@ -148,6 +148,7 @@ def test_false_alarms_count_episodes_after_warm_up_outside_incidents() -> None:
                   [Label("b", "collapse", 11 * d)], {}, {})
     fa = false_alarms(out, "anbu")
     assert fa["escalated"] == 2
+    assert fa["escalated_by_kind"] == {"inactivity": 1, "overdue_return": 1}
     assert fa["household_months"] == 2.0
     assert fa["per_household_month"] == 1.0 and fa["worst_household_per_month"] == 2.0
     assert fa["device_findings_per_household_month"] == {"device.offline": 0.5}
