@@ -88,14 +88,22 @@ def _inactivity(e: Engine, i: int, now: float, sev: Severity, score: float | Non
 def _overdue(e: Engine, i: int, now: float, sev: Severity, score: float | None, part: str,
              ev: dict[str, Any]) -> Explanation:
     a = e.hh.a
-    since = float(a["pr_away"][i])
+    since = float(a["pr_door"][i])
     warm = bool(a["in_days"][i] >= e.s.warmup_days)
     off = e.offset(i, since)
     longest = presence.longest_outing(a["pr_out"][i], since, off)
-    h = presence.overdue_thresholds(a["pr_out"][i : i + 1], np.array([since]),
+    h = presence.overdue_thresholds(a["pr_out"][i : i + 1], a["pr_back"][i : i + 1],
+                                    np.array([since]),
                                     np.array([off]), np.array([warm]), e.s)[0]
+    back = presence.usual_return(a["pr_back"][i], since, off)
+    ret = presence.return_thresholds(a["pr_back"][i : i + 1], np.array([since]),
+                                     np.array([off]))[0]
     ev.update(away_s=round(now - since), since=_iso(since), longest_outing_s=longest,
-              thresholds_s=[round(float(x)) for x in h] if warm else None)
+              thresholds_s=[round(float(x)) for x in h] if warm else None,
+              usual_return=_iso(back) if back is not None else None)
+    if warm and back is not None and ret[1] <= h[1]:  # the usual return time set the alarm
+        return explain("overdue_return.back", since=_local(e, i, since, now), away=now - since,
+                       back=_local(e, i, back, now))
     if longest is None:
         return explain("overdue_return.new", since=_local(e, i, since, now), away=now - since)
     return explain("overdue_return", since=_local(e, i, since, now), away=now - since,
@@ -104,7 +112,7 @@ def _overdue(e: Engine, i: int, now: float, sev: Severity, score: float | None, 
 
 def _wandering(e: Engine, i: int, now: float, sev: Severity, score: float | None, part: str,
                ev: dict[str, Any]) -> Explanation:
-    since = float(e.hh.a["pr_away"][i])
+    since = float(e.hh.a["pr_door"][i])
     ev.update(away_s=round(now - since), since=_iso(since))
     return explain("wandering", since=_local(e, i, since, now), away=now - since)
 

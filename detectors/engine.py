@@ -290,7 +290,7 @@ class Engine:
             rest = rhythm.overlaps_rest_one(a["rh_rest"][i], door, door, float(off[i]))
             hour = int(((door + float(off[i])) % DAY) // 3600)
             presence.note_exit(self.hh, i, hour, rest, bool(a["in_days"][i] >= s.warmup_days))
-        away = ~np.isnan(a["pr_away"][:n])
+        away = a["pr_is_away"][:n].copy()
         warm = a["in_days"][:n] >= s.warmup_days
         horizon = np.where(offline, a["dh_offline"][:n], t)
         out: list[Finding] = []
@@ -377,7 +377,7 @@ class Engine:
         presence.new_day(self.hh, idx, gamma, self.s)
         routine.new_day(self.hh, idx, gamma, a["sg_confirmed"][idx], off[idx])
         devices.new_day(self.dv, idx)
-        home = np.isnan(a["pr_away"][idx]) & (rel(t) - a["pw_first"][idx] >= 2 * DAY)
+        home = ~a["pr_is_away"][idx] & (rel(t) - a["pw_first"][idx] >= 2 * DAY)
         power.new_day(self.hh, idx, home & np.isnan(a["dh_offline"][idx]))
 
     # -- state out and in ------------------------------------------------------------

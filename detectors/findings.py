@@ -127,6 +127,12 @@ CATALOG: dict[str, tuple[str, str]] = {
         "{since}에 외출한 뒤 {away:dur} 동안 귀가하지 않았습니다. 최근 외출은 길어야 "
         "{usual:dur}였습니다.",
     ),
+    "overdue_return.back": (
+        "Left home at {since} and has not come back for {away:dur}; after outings like this "
+        "one they are usually back by {back}.",
+        "{since}에 외출한 뒤 {away:dur} 동안 귀가하지 않았습니다. 이런 외출 뒤에는 보통 "
+        "{back}까지 귀가합니다.",
+    ),
     "overdue_return.new": (
         "Left home at {since} and has not come back for {away:dur}.",
         "{since}에 외출한 뒤 {away:dur} 동안 귀가하지 않았습니다.",

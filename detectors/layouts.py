@@ -59,6 +59,17 @@ KNOWN[3584189433] = (
     "wk_today:<f2 wk_alarm:<f2 wk_lead:<f2 wk_due:<f4 "
     + _COMMON_TAIL, _DEV_1)
 
+#: the start of an outing as a flag (`pr_is_away`; the door time is its start), the return's
+#: first sign in relative float32 seconds (`pr_ret_at`), the return evidence in float16, and
+#: the usual return time per class (`pr_back`)
+KNOWN[2287221486] = (
+    _COMMON_HEAD +
+    "pr_psince:<f4 pr_rmax:<f2:2 pr_door:<f8 pr_pending:|b1 pr_units:<f2 pr_is_away:|b1 "
+    "pr_ret_units:<f2 pr_ret_at:<f4 pr_out:<f2:6x4 pr_back:<f2:4x3 pr_last_exit:<f4 "
+    "pr_exits16:|u1:24 pr_night:|b1 pr_alerted:|b1 pr_level:|i1 pr_wlevel:|i1 pr_ilevel:|i1 "
+    "wk_m:<f2:4 wk_today:<f2 wk_alarm:<f2 wk_lead:<f2 wk_due:<f4 "
+    + _COMMON_TAIL, _DEV_1)
+
 
 def spec(record: np.dtype) -> str:
     """The compact spec of a record dtype (what `KNOWN` holds)."""

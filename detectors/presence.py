@@ -3,11 +3,35 @@
 After an exterior door event the person is *pending*: home evidence (a reliable sign counts
 1.5, a motion trigger 0.5) reaching `home_units` means they stayed; none within
 `away_confirm_s` means they left at the door time. While away, silence raises no inactivity
-alarm; instead the outing's length is compared with the person's own outings of the same
-class (the block of the day it began in, weekday or weekend: decayed moments of their
-lengths), `overdue_return` (`overdue_thresholds`). A return is a door event, a reliable
-sign, or four motion triggers within 20 minutes (spurious triggers from pets or sunlight are
-not a return; the hours with nobody home teach the home's noise rate). An exit during the
+alarm; instead `overdue_return` (`overdue_thresholds`) compares the outing with the person's
+own outings of the same class (the block of the day it began in, weekday or weekend) in two
+ways, and the earlier of the two holds:
+
+* its *length* against decayed moments of their lengths (`pr_out`; learned levels only for
+  departures 08-16, the broad levels otherwise);
+* for departures 00-08 and 08-16, once it has lasted RET_LONG_H, the *time of day*
+  against the usual return time of the outings of that class that lasted as long
+  (`pr_back`: a decayed mean and variance of the local return time), so that "back by
+  17:30 every weekday" makes a working day overdue at about 19:00-19:30, not 16 h after
+  leaving.
+
+Why the earlier and not the later: each rule alone is already set for few false alarms (a
+wide quantile, a spread shrunk towards a prior, floors), and each fails where the other
+holds. A working day ends at about the same hour (the length rule, in ln hours with its
+floors, puts a 10 h day's alarm at 14-16 h); errands end at any hour of the block, but are
+short. The later of the two would keep the slower one everywhere (the working day would
+stay at 16 h); the earlier lets each rule speak where it is sharp, and the return rule is
+made safe where it is not: it learns only from outings of at least RET_LONG_H (an errand
+says nothing about when a day out is late), it needs two of them (RET_MIN_N), its spread is
+widened while they are few, its alarm is never before the length rule's floors (a day out
+that began hours later than usual is given at least 6 h), and evening and night departures
+have no return rule at all (a night out until the small hours, or the next noon, has no
+usual end). On the training homes, no outing that ended normally reached the combined alarm
+(the closest ended 0.76 h before it).
+
+A return is a door event, a reliable sign, or four motion triggers within 20 minutes
+(spurious triggers from pets or sunlight are not a return; the hours with nobody home teach
+the home's noise rate). An exit during the
 person's usual rest hours, at an hour they never go out at, that is not followed by a return
 is `wandering`; no exit at all for many days is `isolation` (a case-management signal,
 caution).
@@ -23,7 +47,7 @@ from numpy.typing import NDArray
 
 from detectors import rhythm
 from detectors.settings import DetectorSettings
-from detectors.state import REL_BASE, Field, Table, rel
+from detectors.state import REL_BASE, Field, Table, rel, unrel
 
 NAN = math.nan
 #: outings are classed by the 8-hour block of the local day in which they began (00-08,
@@ -58,6 +82,26 @@ OUT_MIN_N = 4.0
 #: a heavy tail (a night out until the small hours) that weeks of history did not show, and
 #: learned levels there raised 0.14 false alarms per household-month
 OUT_LEARNED_BLOCKS = (1,)
+#: the return-time rule (`return_thresholds`) holds for outings that begin in these blocks
+#: (00-08: a working day; 08-16) and have lasted at least RET_LONG_H: it is learned from the
+#: outings of that class that lasted that long (the local time of day they ended), so an
+#: errand that was over in an hour says nothing about when a day out is late. Evening and
+#: night outings keep the length rule: a night out has no usual time to end
+RET_BLOCKS = (0, 1)
+RET_CLASSES = 2 * len(RET_BLOCKS)
+RET_LONG_H = 4.0
+#: caution and alarm at the usual return time + these standard scores ...
+RET_Z = (1.65, 3.0)
+#: ... of the return time's spread (hours), shrunk towards RET_SD_PRIOR_H with the weight of
+#: RET_SHRINK outings (three working days back by 17:00 sharp are not yet a rule), widened
+#: by (1 + 1/n) in variance for a mean learned from n outings (two days back at 17:00: an
+#: alarm at ~19:50; eight days with a spread of 0.3 h: at the mean + 1.85 h), never below
+#: RET_SD_FLOOR_H
+RET_SD_PRIOR_H, RET_SHRINK, RET_SD_FLOOR_H = 1.0, 3.0, 0.5
+#: ... once the class has this many (decayed) long outings on record: two within about six
+#: weeks, never a single one. Needing three (2.0), three of the nine incidents on a working
+#: day on the training homes were still judged by the length (while-out median 13.0 h)
+RET_MIN_N = 1.2
 RETURN_WINDOW_S = 1200.0
 #: home evidence of one motion trigger. Not more when another device corroborates it: with
 #: spurious triggers an hour in a four-PIR home, two of them within ten minutes are common,
@@ -82,16 +126,23 @@ FIELDS = (
     Field("pr_psince", "float32", fill=NAN),
     #: longest recent rest (hours) in bed and on the seat
     Field("pr_rmax", "float16", (2,)),
+    #: the last exterior door event; while away, also when the outing began (every door
+    #: event while away ends the outing first, so the two never differ: see `away_since`)
     Field("pr_door", "float64", fill=NAN),
     Field("pr_pending", "bool"),
-    Field("pr_units", "float32"),
-    #: away since (NaN: home)
-    Field("pr_away", "float64", fill=NAN),
-    Field("pr_ret_units", "float32"),
-    Field("pr_ret_t", "float64", fill=NAN),
+    Field("pr_units", "float16"),
+    #: away (the outing began at `pr_door`); until 73793dd a float64 `pr_away` (NaN: home)
+    Field("pr_is_away", "bool"),
+    Field("pr_ret_units", "float16"),
+    #: first sign of the return being counted (relative seconds, see state.rel)
+    Field("pr_ret_at", "float32", fill=NAN),
     #: per departure block: decayed moments of ln(outing hours): count, sum, sum of squares,
     #: and the largest (decayed towards the mean, so one long day out fades)
     Field("pr_out", "float16", (OUT_CLASSES, 4)),
+    #: per class of `RET_BLOCKS` x weekday/weekend: the local time of return (hours after
+    #: the departure day's midnight) of the outings that lasted at least RET_LONG_H, as a
+    #: decayed count, mean and variance (`learn_outing`, `return_thresholds`)
+    Field("pr_back", "float16", (RET_CLASSES, 3)),
     #: last confirmed exit (relative seconds, see state.rel)
     Field("pr_last_exit", "float32", fill=NAN),
     #: decayed count of exits per local hour (is this an hour the person goes out at?), in
@@ -174,17 +225,23 @@ def resting(hh: Table, i: int) -> bool:
 
 
 def is_away(hh: Table, i: int) -> bool:
-    return not math.isnan(hh.a["pr_away"][i])
+    return bool(hh.a["pr_is_away"][i])
+
+
+def away_since(hh: Table, idx: NDArray[np.int64]) -> NDArray[np.float64]:
+    """When the current outing of each household began (NaN: at home)."""
+    out: NDArray[np.float64] = np.where(hh.a["pr_is_away"][idx], hh.a["pr_door"][idx], NAN)
+    return out
 
 
 def _come_back(hh: Table, i: int, t: float, offset: float) -> None:
     a = hh.a
-    since = float(a["pr_away"][i])
+    since = float(a["pr_door"][i])
     if t > since:  # hours with nobody home: what motion came meanwhile was noise
         a["rh_ze"][i] += (t - since) / 3600.0
     if not a["pr_alerted"][i] and t > since:
         learn_outing(hh, i, since, t - since, offset)
-    a["pr_away"][i] = NAN
+    a["pr_is_away"][i] = False
     a["pr_alerted"][i] = False
     a["pr_level"][i] = 0
     a["pr_wlevel"][i] = 0
@@ -202,19 +259,71 @@ def out_class(start: NDArray[np.float64], offset: NDArray[np.float64]) -> NDArra
 
 
 def learn_outing(hh: Table, i: int, start: float, dur: float, offset: float) -> None:
-    """An outing of `dur` seconds that began at `start` joins its block's moments."""
+    """An outing of `dur` seconds that began at `start` joins its class's moments of
+    ln(length) and, if it lasted at least RET_LONG_H in a class of `RET_BLOCKS`, the
+    moments of its local return time (a decayed weighted mean and variance, so that
+    float16 holds them: raw sums of squares of ~17 h would cancel)."""
     x = math.log(max(dur, 60.0) / 3600.0)
     b = int(out_class(np.array([start]), np.array([offset]))[0])
     m = hh.a["pr_out"][i, b].astype(np.float64)
     hh.a["pr_out"][i, b] = (m[0] + 1.0, m[1] + x, m[2] + x * x,
                             x if m[0] < 0.05 else max(m[3], x))
+    c, clock = _ret_class(np.array([start]), np.array([offset]))
+    if dur < RET_LONG_H * 3600.0 or c[0] < 0:
+        return
+    back = float(clock[0]) + dur / 3600.0
+    n, mean, var = hh.a["pr_back"][i, c[0]].astype(np.float64)
+    if n < 0.05:
+        n, mean, var = 0.0, back, 0.0
+    d = back - mean
+    mean += d / (n + 1.0)
+    var = (n * var + d * (back - mean)) / (n + 1.0)
+    hh.a["pr_back"][i, c[0]] = (n + 1.0, mean, var)
+
+
+def _ret_class(start: NDArray[np.float64], offset: NDArray[np.float64]
+               ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """The return-time class of outings that began at `start` (-1: none, see RET_BLOCKS)
+    and the local hour of the day they began."""
+    cls = out_class(start, offset)
+    local = start + offset
+    clock = (local - np.floor(local / 86400.0) * 86400.0) / 3600.0
+    block = cls % OUT_BLOCKS
+    pos = np.full(cls.shape, -1, dtype=np.int64)
+    for k, blk in enumerate(RET_BLOCKS):
+        pos[block == blk] = k
+    out = np.where(pos >= 0, (cls // OUT_BLOCKS) * len(RET_BLOCKS) + pos, -1)
+    return out.astype(np.int64), clock
+
+
+def return_thresholds(back: NDArray[Any], since: NDArray[np.float64],
+                      offset: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(m, 2) seconds away before caution and alarm by the usual *time of day* of return
+    (inf where the rule does not hold): the class's (`RET_BLOCKS` x weekday/weekend) mean
+    return time + `RET_Z` x its spread (shrunk towards RET_SD_PRIOR_H, floored at
+    RET_SD_FLOOR_H), measured from the departure, never before the length rule's floors
+    (`OUT_MIN_H`: an outing that began much later than usual in its class is given at least
+    as long as an errand). It holds for outings that have lasted RET_LONG_H (the outings it
+    is learned from), which is before the floors."""
+    m = back.astype(np.float64)
+    c, clock = _ret_class(since, offset)
+    own = m[np.arange(m.shape[0]), np.maximum(c, 0)]
+    n = own[:, 0]
+    var = (n * np.maximum(own[:, 2], 0.0) + RET_SHRINK * RET_SD_PRIOR_H**2) / (n + RET_SHRINK)
+    var = var * (1.0 + 1.0 / np.maximum(n, 1e-3))  # a new return, around a mean of n
+    sd = np.maximum(np.sqrt(var), RET_SD_FLOOR_H)
+    due = own[:, 1, None] + np.asarray(RET_Z)[None, :] * sd[:, None] - clock[:, None]
+    h = np.maximum(due, np.asarray(OUT_MIN_H)[None, :]) * 3600.0
+    ok = (c >= 0) & (n >= RET_MIN_N)
+    out: NDArray[np.float64] = np.where(ok[:, None], h, np.inf)
+    return out
 
 
 def on_door(hh: Table, i: int, t: float, offset: float = 0.0) -> bool:
     """An exterior door event. Returns True when it ends an outing (the person is back)."""
     a = hh.a
     back = False
-    if is_away(hh, i) and t >= a["pr_away"][i]:
+    if is_away(hh, i) and t >= a["pr_door"][i]:
         _come_back(hh, i, t, offset)
         back = True
     d = float(a["pr_door"][i])
@@ -232,11 +341,11 @@ def on_sign(hh: Table, i: int, t: float, reliable: bool, corroborated: bool,
     away = is_away(hh, i)
     units = 1.5 if reliable else NOISY_UNITS[1 if away else 0]
     if away:
-        if t < a["pr_away"][i]:
+        if t < a["pr_door"][i]:
             return False
-        rt = float(a["pr_ret_t"][i])
+        rt = unrel(a["pr_ret_at"][i])
         if math.isnan(rt) or t - rt > RETURN_WINDOW_S:
-            a["pr_ret_t"][i] = t
+            a["pr_ret_at"][i] = rel(t)
             a["pr_ret_units"][i] = 0.0
         a["pr_ret_units"][i] += units
         if a["pr_ret_units"][i] >= s.home_units:
@@ -263,10 +372,10 @@ def departures(hh: Table, now: float, s: DetectorSettings) -> NDArray[np.int64]:
     left = np.flatnonzero(pend & (now - a["pr_door"][:n] >= s.away_confirm_s)
                           & (a["pr_units"][:n] < s.home_units))
     a["pr_pending"][left] = False
-    a["pr_away"][left] = a["pr_door"][left]
+    a["pr_is_away"][left] = True
     a["pr_last_exit"][left] = a["pr_door"][left] - REL_BASE
     a["pr_ret_units"][left] = 0.0
-    a["pr_ret_t"][left] = NAN
+    a["pr_ret_at"][left] = NAN
     a["pr_alerted"][left] = False
     a["pr_level"][left] = 0
     a["pr_wlevel"][left] = 0
@@ -292,9 +401,10 @@ def overdue_levels(hh: Table, idx: NDArray[np.int64], now: NDArray[np.float64],
     without a bed sensor) is otherwise a false alarm in the small hours, and the morning's
     first movements show the person is back."""
     a = hh.a
-    since = a["pr_away"][idx]
+    since = away_since(hh, idx)
     dur = now - since
-    h = overdue_thresholds(a["pr_out"][idx], np.nan_to_num(since, nan=0.0), offset, warm, s)
+    h = overdue_thresholds(a["pr_out"][idx], a["pr_back"][idx], np.nan_to_num(since, nan=0.0),
+                           offset, warm, s)
     night = rhythm.overlaps_rest(a["rh_rest"][idx], now, now, offset)
     late = (dur >= h[:, 1]) & (~night | (dur >= s.away_fixed_hours[1] * 3600.0))
     out: NDArray[np.int8] = ((dur >= h[:, 0]).astype(np.int8) + late
@@ -302,10 +412,12 @@ def overdue_levels(hh: Table, idx: NDArray[np.int64], now: NDArray[np.float64],
     return out
 
 
-def overdue_thresholds(out: NDArray[Any], since: NDArray[np.float64],
+def overdue_thresholds(out: NDArray[Any], back: NDArray[Any], since: NDArray[np.float64],
                        offset: NDArray[np.float64], warm: NDArray[np.bool_],
                        s: DetectorSettings) -> NDArray[np.float64]:
-    """(m, 3) seconds away before caution, alarm, danger, for outings that began at `since`.
+    """(m, 3) seconds away before caution, alarm, danger, for outings that began at `since`:
+    the earlier of the length rule (below) and the return-time rule (`return_thresholds`,
+    `pr_back`), danger at most twice the alarm.
 
     From the person's own outings of the same class (`out_class`: 8-hour block of the day,
     weekday or weekend), shrunk towards their outings of all classes (`OUT_SHRINK`):
@@ -350,6 +462,10 @@ def overdue_thresholds(out: NDArray[Any], since: NDArray[np.float64],
     fixed = np.asarray(s.away_fixed_hours, dtype=np.float64)[None, :] * 3600.0
     day = np.isin(out_class(since, offset) % OUT_BLOCKS, OUT_LEARNED_BLOCKS)
     h = np.where(((own[:, 0] >= OUT_MIN_N) & day)[:, None], learned, few)
+    ret = return_thresholds(back, since, offset)
+    alarm = np.minimum(h[:, 1], ret[:, 1])
+    h = np.stack([np.minimum(h[:, 0], ret[:, 0]), alarm, np.minimum(h[:, 2], 2.0 * alarm)],
+                 axis=1)
     result: NDArray[np.float64] = np.where(warm[:, None], h, fixed)
     return result
 
@@ -357,7 +473,7 @@ def overdue_thresholds(out: NDArray[Any], since: NDArray[np.float64],
 def wandering_levels(hh: Table, idx: NDArray[np.int64], now: NDArray[np.float64],
                      warm: NDArray[np.bool_], s: DetectorSettings) -> NDArray[np.int8]:
     a = hh.a
-    dur = now - a["pr_away"][idx]
+    dur = now - away_since(hh, idx)
     lvl = (dur >= s.away_confirm_s).astype(np.int8) + (dur >= s.wandering_alarm_s)
     return np.where(warm & a["pr_night"][idx], lvl, 0).astype(np.int8)
 
@@ -384,10 +500,24 @@ def new_day(hh: Table, idx: NDArray[np.int64], gamma: NDArray[np.float64],
     mean = m[..., 1] / np.maximum(m[..., 0], 1e-9)
     m[..., 3] = np.where(m[..., 0] > 0.05, mean + (m[..., 3] - mean) * g, 0.0)
     a["pr_out"][idx] = m.astype(np.float16)
+    a["pr_back"][idx, :, 0] = (a["pr_back"][idx, :, 0].astype(np.float32)
+                               * g).astype(np.float16)
     a["pr_exits16"][idx] = _exits16(exits(a["pr_exits16"][idx]) * gamma[:, None])
     a["pr_rmax"][idx] = (a["pr_rmax"][idx].astype(np.float32)
                          * (REST_FADE ** (-np.log(gamma) * s.memory_days))[:, None]
                          ).astype(np.float16)
+
+
+def usual_return(back: NDArray[Any], since: float, offset: float) -> float | None:
+    """When (epoch seconds) the person is usually back from an outing like the one that
+    began at `since`, if the return-time rule holds for it, else None."""
+    c, clock = _ret_class(np.array([since]), np.array([offset]))
+    if c[0] < 0:
+        return None
+    n, mean, _var = back[c[0]].astype(np.float64)
+    if n < RET_MIN_N:
+        return None
+    return since + (float(mean) - float(clock[0])) * 3600.0
 
 
 def longest_outing(out: NDArray[Any], since: float, offset: float) -> float | None:
@@ -413,10 +543,21 @@ def _exits16(x: Any) -> Any:
 
 def upgrade(hh: Table, i: int, old: NDArray[Any], missing: list[str]) -> None:
     """Fields that a state saved with an older layout (`old`, one record) lacked, derived from
-    what it had (see `layouts`). Layouts up to c645da8 kept the outing lengths in a decayed
-    histogram (`pr_hist`, bin k from 10 min x 2^(k/2)), not by time of day: its outings are
-    spread over the blocks in proportion to the person's exits at those hours."""
+    what it had (see `layouts`). Layouts up to 73793dd kept the start of the current
+    outing as a float64 (`pr_away`, NaN at home; now the door time and a flag) and the
+    return's first sign as an absolute float64 (`pr_ret_t`; now relative float32); the
+    return times (`pr_back`) cannot be derived and are learned afresh. Layouts up to
+    c645da8 kept the outing lengths in a decayed histogram (`pr_hist`, bin k from 10 min x
+    2^(k/2)), not by time of day: its outings are spread over the blocks in proportion to
+    the person's exits at those hours."""
     names = old.dtype.names or ()
+    if "pr_is_away" in missing and "pr_away" in names:  # float64 NaN-or-time until 73793dd
+        away = float(old["pr_away"])
+        hh.a["pr_is_away"][i] = not math.isnan(away)
+        if not math.isnan(away):  # pr_door equalled it while away; make sure
+            hh.a["pr_door"][i] = away
+    if "pr_ret_at" in missing and "pr_ret_t" in names:  # absolute float64 until 73793dd
+        hh.a["pr_ret_at"][i] = rel(float(old["pr_ret_t"]))
     if "pr_exits16" in missing and "pr_exits" in names:  # float16 counts until c645da8
         hh.a["pr_exits16"][i] = _exits16(old["pr_exits"])
     if "pr_out" in missing and "pr_hist" in names:

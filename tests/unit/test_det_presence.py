@@ -27,7 +27,7 @@ def test_leaving_is_confirmed_when_nothing_happens_after_the_door() -> None:
     assert not presence.on_door(hh, 0, T0)
     assert presence.departures(hh, T0 + 899.0, S).tolist() == []
     assert presence.departures(hh, T0 + 900.0, S).tolist() == [0]
-    assert presence.is_away(hh, 0) and hh.a["pr_away"][0] == T0
+    assert presence.is_away(hh, 0) and hh.a["pr_door"][0] == T0
 
 
 def test_staying_in_is_seen_from_signs_after_the_door() -> None:
@@ -85,7 +85,8 @@ def _outings(hh: Table, hours: list[float], local_start: float) -> None:
 def _levels_at(hh: Table, local_start: float, warm: bool = True, weekend: bool = False
                ) -> list[float]:
     day = T0 - ((T0 + OFF) % 86400.0) - (2 * 86400.0 if weekend else 0.0)
-    h = presence.overdue_thresholds(hh.a["pr_out"][:1], np.array([day + local_start * 3600.0]),
+    h = presence.overdue_thresholds(hh.a["pr_out"][:1], hh.a["pr_back"][:1],
+                                    np.array([day + local_start * 3600.0]),
                                     np.array([OFF]), np.array([warm]), S)[0]
     return [round(x / 3600.0, 2) for x in h]
 
@@ -137,7 +138,7 @@ def test_posture() -> None:
     assert presence.resting(hh, 0)
     presence.up(hh, 0, T0)
     assert not presence.resting(hh, 0)
-    assert math.isnan(hh.a["pr_away"][0])
+    assert not presence.is_away(hh, 0)
 
 
 def _rest(hh: Table, place: str, sat: float, got_up: float) -> None:
@@ -198,14 +199,15 @@ def test_a_rest_on_the_seat_that_reaches_into_the_night_is_held_to_the_beds_limi
 
 
 def test_an_overdue_alarm_in_the_persons_night_waits_for_its_end() -> None:
-    """Afternoon outings of 6 h on weekdays: an alarm about 8 h after leaving. Leaving at
-    15:30 it would come due at ~23:30, in the person's night (23:00-06:00): it waits for the
-    night's end, when the morning's first movements would show the person back."""
+    """Afternoon outings of 7 h on weekdays (back at 22:00): an alarm at ~23:35 by the usual
+    return time, in the person's night (23:00-06:00): it waits for the night's end, when
+    the morning's first movements would show the person back."""
     hh = _home()
-    _outings(hh, [6.0] * 8, 15.0)
+    _outings(hh, [7.0] * 8, 15.0)
     hh.a["rh_rest"][0] = rhythm.rest_window(rhythm.initial_cum()[None])[0]
     day = T0 - ((T0 + OFF) % 86400.0)  # Monday 00:00 local
-    hh.a["pr_away"][0] = day + 15.5 * 3600.0
+    hh.a["pr_door"][0] = day + 15.5 * 3600.0
+    hh.a["pr_is_away"][0] = True
     h = _levels_at(hh, 15.5)
     assert 15.5 + h[1] > 23.0 and 15.5 + h[0] < 23.0  # the alarm falls in the night
 
@@ -217,3 +219,92 @@ def test_an_overdue_alarm_in_the_persons_night_waits_for_its_end() -> None:
     assert level(15.5 + h[0] - 0.1) == 0 and level(15.5 + h[0] + 0.1) == 1
     assert level(15.5 + h[1] + 0.1) == 1 and level(24 + 5.5) == 1  # night: only a caution
     assert level(24 + 6.25) == 2  # the night is over
+
+
+def _away_since(hh: Table, start: float) -> None:
+    hh.a["pr_door"][0] = start
+    hh.a["pr_is_away"][0] = True
+
+
+def _level(hh: Table, now: float) -> int:
+    return int(presence.overdue_levels(hh, np.array([0]), np.array([now]), np.array([True]),
+                                       np.array([OFF]), S)[0])
+
+
+def _worker() -> Table:
+    """Leaves at 06:30 on weekdays and is back between 17:15 and 18:00 (nights 23-06)."""
+    hh = _home()
+    hh.a["rh_rest"][0] = rhythm.rest_window(rhythm.initial_cum()[None])[0]
+    _outings(hh, [h - 6.5 for h in (17.25, 17.5, 17.75, 18.0, 17.5, 17.25, 18.0, 17.75)], 6.5)
+    return hh
+
+
+def test_a_worker_back_by_18_on_weekdays_is_overdue_by_the_evening_not_on_a_saturday(
+) -> None:
+    hh = _worker()
+    n, mean, _var = hh.a["pr_back"][0, 0].astype(float)  # weekday, departures 00-08
+    assert n == 8.0 and mean == pytest.approx(17.625, abs=0.02)  # float16
+    monday = T0 - ((T0 + OFF) % 86400.0)
+    _away_since(hh, monday + 6.5 * 3600.0)
+    at = [_level(hh, monday + h * 3600.0) for h in (17.5, 19.0, 19.75)]
+    # usually back by 18:00: an alarm at ~19:20 (the length alone, with no learned rule for
+    # 06:30 departures, said 16 h: 22:30); a caution from 18:00, the longest day out
+    assert at == [0, 1, 2]
+    assert 6.5 + _levels_at(hh, 6.5)[1] == pytest.approx(19.44, abs=0.05)
+    # a Saturday outing of the usual length: its class (weekend) has no long outings of its
+    # own, so the broad levels hold, and they are not reached
+    saturday = monday - 2 * 86400.0
+    _away_since(hh, saturday + 6.5 * 3600.0)
+    assert [_level(hh, saturday + h * 3600.0) for h in (17.75, 19.75, 22.0)] == [0, 1, 1]
+    assert _level(hh, saturday + 22.6 * 3600.0) == 2  # 16 h away
+
+
+def test_errands_do_not_teach_the_return_time_and_a_late_start_gets_the_floor() -> None:
+    hh = _home()
+    _outings(hh, [1.0, 1.5, 2.0, 1.2, 0.8, 1.5], 10.0)  # errands: under RET_LONG_H
+    assert hh.a["pr_back"][0, :, 0].sum() == 0.0
+    assert _levels_at(hh, 10.5)[:2] == [presence.OUT_MIN_H[0], presence.OUT_MIN_H[1]]
+    # days out from 09:00 back at ~17:00: an outing that began at 15:30 is not overdue at
+    # 18:30 because the others were back by 17:00; it gets the floors (4 h, 6 h)
+    _outings(hh, [8.0, 7.75, 8.25, 8.0], 9.0)
+    h = presence.return_thresholds(hh.a["pr_back"][:1], np.array([T0 + 1.5 * 3600.0]),
+                                   np.array([OFF]))[0] / 3600.0  # Monday 15:30
+    assert h.tolist() == [presence.OUT_MIN_H[0], presence.OUT_MIN_H[1]]
+    h = presence.return_thresholds(hh.a["pr_back"][:1], np.array([T0 - 5 * 3600.0]),
+                                   np.array([OFF]))[0] / 3600.0  # Monday 09:00
+    sd = math.sqrt((4 * 0.03125 + 3.0) / 7.0 * (1.0 + 1.0 / 4))  # shrunk, then widened
+    assert 9.0 + h[1] == pytest.approx(17.0 + 3.0 * sd, abs=0.05)
+    # a single day out is not yet a usual return time
+    hh2 = _home()
+    _outings(hh2, [8.0], 9.0)
+    assert presence.return_thresholds(hh2.a["pr_back"][:1], np.array([T0 - 5 * 3600.0]),
+                                      np.array([OFF]))[0].tolist() == [math.inf, math.inf]
+
+
+def test_an_evening_out_until_two_in_the_morning_is_not_an_alarm() -> None:
+    hh = _home()  # no usual night known: nothing waits for a morning
+    _outings(hh, [2.0, 3.0, 6.0, 2.5, 6.0, 2.0], 20.0)  # some evenings until 02:00
+    assert hh.a["pr_back"][0, :, 0].sum() == 0.0  # evenings keep the length rule
+    monday = T0 - ((T0 + OFF) % 86400.0)
+    _away_since(hh, monday + 20.0 * 3600.0)
+    # 02:00 and 04:30: at most a caution (the longest evening out was 6 h)
+    assert [_level(hh, monday + h * 3600.0) for h in (25.5, 26.5, 28.5)] == [0, 1, 1]
+    assert _level(hh, monday + 35.9 * 3600.0) == 1
+    assert _level(hh, monday + 36.0 * 3600.0) == 2  # the broad 16 h
+
+
+def test_an_outing_that_raised_an_alarm_teaches_nothing() -> None:
+    hh = _worker()
+    before = (hh.a["pr_out"][0].copy(), hh.a["pr_back"][0].copy())
+    monday = T0 - ((T0 + OFF) % 86400.0)
+    presence.on_door(hh, 0, monday + 6.5 * 3600.0, OFF)
+    presence.departures(hh, monday + 7.0 * 3600.0, S)
+    hh.a["pr_alerted"][0] = True  # the engine marks an outing that reached an alarm
+    assert presence.on_door(hh, 0, monday + 23.0 * 3600.0, OFF)  # back at 23:00
+    np.testing.assert_array_equal(hh.a["pr_out"][0], before[0])
+    np.testing.assert_array_equal(hh.a["pr_back"][0], before[1])
+    # the next day's ordinary working day is learned (back at 17:30)
+    presence.on_door(hh, 0, monday + 30.5 * 3600.0, OFF)
+    presence.departures(hh, monday + 31.0 * 3600.0, S)
+    assert presence.on_door(hh, 0, monday + 41.5 * 3600.0, OFF)
+    assert hh.a["pr_back"][0, 0, 0].astype(float) == 9.0

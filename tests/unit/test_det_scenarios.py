@@ -238,3 +238,31 @@ def test_not_up_long_after_the_usual_time_is_an_alarm(warm: HouseholdState) -> N
     found = scenario(warm, home(stop_at=at(3.0)), hours=14.0)
     alarms = [f for f in found if f[2] in ("alarm", "danger")]
     assert alarms and alarms[0][1] == "inactivity" and alarms[0][0] <= 7.9 + 1.25 + 0.1
+
+
+def test_a_worker_who_does_not_come_home_is_overdue_in_the_evening(
+        warm: HouseholdState) -> None:
+    """Leaves at 06:30 on weekdays and is back between 17:15 and 18:00; on the Wednesday
+    they collapse at work. The usual return time makes it an alarm in the evening (the
+    length alone, with no learned levels for 06:30 departures, waited 16 h: 22:30)."""
+    back = (17.25, 17.5, 17.75, 18.0, 17.5, 17.25, 18.0, 17.75, 17.5)
+
+    def day(d: int) -> Day:
+        if d % 7 in (5, 6):  # the weekend at home
+            return Day(wake=WAKE[d], bed=BED[d])
+        return Day(wake=5.6, bed=22.0, outing=(6.5, back[d] if d < HISTORY_DAYS else 40.0))
+
+    h = home(plan=day, stop_at=at(6.6), days=HISTORY_DAYS + 2)
+    e = Engine()
+    e.add_household(h.household, h.timezone)
+    rs = h.readings()
+    drive(e, [r for r in rs if r.time.timestamp() < FORK], h.midnight(0), FORK, tick=600.0)
+    out = []
+    for k in range(1, 24 * 12 + 1):
+        t = FORK + 300.0 * k
+        e.observe([r for r in rs if t - 300.0 <= r.time.timestamp() < t])
+        out += [((t - FORK) / 3600.0, f) for f in e.evaluate(datetime.fromtimestamp(t, UTC))]
+    alarms = [(hour, f) for hour, f in out if f.severity.label != "caution"]
+    assert alarms and alarms[0][1].kind == "overdue_return"
+    assert 19.0 <= alarms[0][0] <= 20.0
+    assert "usually back by 17:" in alarms[0][1].explanation.en
