@@ -98,7 +98,7 @@ def _weekly_reports(conn: Any, now: datetime, weeks: int = 8) -> None:
         """INSERT INTO weekly_trends (household_id, week, through, weeks, active_hours_change,
                signs_change, active_hours_slope, signs_slope, declining, reasons, text, latest)
            SELECT h.id, w.through - extract(isodow FROM w.through)::int + 1, w.through, '[]',
-                  -0.05, -0.02, -0.01, 0.0, w.k = 0 AND abs(hashtext(h.id)) % 50 = 0,
+                  -0.05, -0.02, -0.01, 0.0, w.k = 0 AND abs(hashtext(h.id)) %% 50 = 0,
                   '{}', 'bench', w.k = 0
            FROM households h,
                 LATERAL (SELECT k, (%s::date - 7 * k) AS through
