@@ -2,8 +2,9 @@
 
 Data flows one way: readings committed by the ingester are observed by the detector engine;
 a clock tick evaluates every household and hands the findings to the alert service; the alert
-runner delivers and escalates; the web application serves staff. Everything is built here and
-torn down in reverse order; nothing is created at import time.
+runner delivers and escalates; the web application serves staff; once a night the weekly
+slow-decline job stores each household's daily activity and weekly report (never an alarm).
+Everything is built here and torn down in reverse order; nothing is created at import time.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ class System:
     tick_s: float = 10.0
     #: serve the web application (off in tests that drive the API themselves)
     web: bool = True
+    #: the weekly slow-decline job: a round at start (catching up missing days) and every
+    #: `trend_every_s` after (finding work only once a household's day is over); 0: off
+    trend_every_s: float = 600.0
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     #: households whose resident answered a check-in since the last tick
@@ -119,10 +123,13 @@ class System:
         # `anbu ingest` workers sharing the subscription), from the database's feed
         self.ingester = Ingester(ingest_config(s, self.database_url, self.mqtt_url))
         self.ingester.start()
-        for target, name, args in (
+        loops: list[tuple[Any, str, tuple[Any, ...]]] = [
             (self._feed_loop, "anbu-feed", (feed,)),
             (self._detect_loop, "anbu-detect", ()),
-        ):
+        ]
+        if self.trend_every_s > 0:
+            loops.append((self._trend_loop, "anbu-trend", ()))
+        for target, name, args in loops:
             t = threading.Thread(target=target, name=name, args=args, daemon=True)
             t.start()
             self._threads.append(t)
@@ -248,6 +255,35 @@ class System:
                     conn.rollback()
         finally:
             conn.close()
+
+    def _trend_loop(self) -> None:
+        """The weekly slow-decline job (`detectors.trend_job`): everything it needs is in the
+        database, so a round that fails, or a restart, loses nothing; the next round redoes
+        what is missing."""
+        from anbu.storage.db import connect
+        from detectors.trend_job import TrendJob
+
+        job = TrendJob()
+        conn: psycopg.Connection[Any] | None = None
+        try:
+            while not self._stop.is_set():
+                try:
+                    if conn is None or conn.closed:
+                        conn = connect(self.database_url)
+                    res = job.run(conn, self.clock.now(), should_stop=self._stop.is_set)
+                    if res.days or res.reports:
+                        log.info("weekly trend: %s", res.as_dict())
+                except Exception:  # keep going; the failure is in the log
+                    log.exception("weekly trend round failed")
+                    if conn is not None:
+                        with contextlib.suppress(psycopg.Error):
+                            conn.close()
+                    conn = None
+                if self._stop.wait(self.trend_every_s):
+                    break
+        finally:
+            if conn is not None:
+                conn.close()
 
     def _serve(self) -> None:
         import uvicorn

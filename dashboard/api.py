@@ -17,6 +17,7 @@ from pydantic import AwareDatetime, BaseModel, Field, model_validator
 from alerts.model import Outcome, TransitionError
 from anbu.storage import accounts, board
 from anbu.storage import alerts as alert_store
+from anbu.storage import trend as trend_store
 from dashboard.auth import (
     COOKIE,
     SESSION_TTL,
@@ -260,6 +261,30 @@ def household(household_id: str, request: Request, conn: Conn, staff: Staff) -> 
     )
     conn.commit()
     return {"household": h, "planners": board.planners(conn, household_id), "away": away}
+
+
+@router.get(
+    "/households/{household_id}/trend",
+    summary="The weekly slow-decline report: the latest week and the weeks before it",
+)
+def household_trend(
+    household_id: str,
+    request: Request,
+    conn: Conn,
+    staff: Staff,
+    history: Annotated[int, Query(ge=1, le=104, description="Weekly reports, newest first")] = 8,
+) -> dict[str, Any]:
+    """Per week: signs of life and active hours a day over the report's 8 weeks, the change
+    of the last 2 weeks against the first 2, the slope, and whether it is a slow decline (a
+    case-management signal for the next visit, never an alarm). `latest` is null before the
+    job (`anbu run`, or `anbu trend-job`) has stored a report."""
+    _household_in_scope(conn, staff, household_id)
+    rows = trend_store.reports(conn, household_id, history)
+    accounts.log_access(
+        conn, staff.id, "view_trend", request.url.path, client_ip(request), household_id
+    )
+    conn.commit()
+    return {"household_id": household_id, "latest": rows[0] if rows else None, "history": rows}
 
 
 @router.get(

@@ -1,8 +1,9 @@
 """`anbu bench dashboard`: the board for many households, and live pushes to many pages.
 
-A district of N households (the demo's, with every household's last sign of life and 1 % of
-them with an open alarm) is served by the web application in its own process (uvicorn), as
-in production. Monitoring staff of the district see every household.
+A district of N households (the demo's, with every household's last sign of life, 1 % of
+them with an open alarm, and 8 weeks of weekly activity reports, 2 % of them declining) is
+served by the web application in its own process (uvicorn), as in production. Monitoring
+staff of the district see every household.
 
 - `board_p95_ms`: the full board page (`GET /`, every household in scope, server-rendered),
   timed from request to the last byte, sequentially after a warm-up.
@@ -51,6 +52,7 @@ def run(
         ids = [r[0] for r in conn.execute("SELECT id FROM households ORDER BY id")]
         for hid in ids[:: max(1, len(ids) // max(1, households // 100))][: households // 100]:
             service.handle(conn, Finding(hid, "inactivity", Severity.ALARM, now, "bench"))
+        _weekly_reports(conn, now)
         conn.commit()
     port = free_port()
     server = subprocess.Popen(
@@ -87,6 +89,23 @@ def run(
         "push_p99_ms": round(float(np.percentile(push, 99)), 1),
         "push_max_ms": round(float(np.max(push)), 1),
     }
+
+
+def _weekly_reports(conn: Any, now: datetime, weeks: int = 8) -> None:
+    """What the weekly trend job would have stored after `weeks` weeks: a report per household
+    per week, the newest one `latest`, 2 % of the households declining (the board joins it)."""
+    conn.execute(
+        """INSERT INTO weekly_trends (household_id, week, through, weeks, active_hours_change,
+               signs_change, active_hours_slope, signs_slope, declining, reasons, text, latest)
+           SELECT h.id, w.through - extract(isodow FROM w.through)::int + 1, w.through, '[]',
+                  -0.05, -0.02, -0.01, 0.0, w.k = 0 AND abs(hashtext(h.id)) %% 50 = 0,
+                  '{}', 'bench', w.k = 0
+           FROM households h,
+                LATERAL (SELECT k, (%s::date - 7 * k) AS through
+                         FROM generate_series(0, %s - 1) AS k) w""",
+        (now.date(), weeks),
+    )
+    conn.execute("ANALYZE weekly_trends")
 
 
 def _board(c: httpx2.Client, requests: int) -> tuple[list[float], int, int]:

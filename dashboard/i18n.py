@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
@@ -43,6 +43,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "board.all_alerts": ("전체 보기", "See all"),
     "board.live": ("실시간", "Live"),
     "board.offline": ("연결 끊김 — 재연결 중", "Disconnected — reconnecting"),
+    "board.trend": ("주간 활동", "Weekly activity"),
+    "board.declining": ("활동 감소 추세", "Declining activity"),
+    "board.declining_hint": (
+        "주간 활동 보고에서 활동이 서서히 줄고 있는 가구 (다음 방문 때 확인; 긴급 알림 아님)",
+        "Homes whose weekly report shows a slow decline (review at the next visit; not an alarm)",
+    ),
     "col.state": ("상태", "State"),
     "col.household": ("가구", "Household"),
     "col.dong": ("동", "Dong"),
@@ -180,6 +186,43 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col.who": ("직원", "Staff"),
     "col.action": ("내용", "Action"),
     "household.range_own": ("본인 범위", "Own range"),
+    "trend.title": ("주간 활동 (최근 {weeks}주)", "Weekly activity (last {weeks} weeks)"),
+    "trend.none": (
+        "아직 주간 활동 보고가 없습니다. 매일 자정이 지나면 계산됩니다.",
+        "No weekly report yet. It is computed after each midnight.",
+    ),
+    "trend.too_few": (
+        "추세를 보기에 기록된 주가 부족합니다.",
+        "Not enough weeks observed for a trend.",
+    ),
+    "trend.declining": (
+        "활동 감소 — 다음 방문 때 확인해 주세요",
+        "Declining — review at the next visit",
+    ),
+    "trend.declining_text": (
+        "최근 2주의 활동이 처음 2주보다 뚜렷이 줄었습니다. "
+        "긴급 알림이 아니라 사례 관리를 위한 참고 신호입니다.",
+        "The last 2 weeks show clearly less activity than the first 2. "
+        "A case-management signal, not an alarm.",
+    ),
+    "trend.reason_hours": ("활동 시간 감소", "fewer active hours"),
+    "trend.reason_signs": ("생활 신호 감소", "fewer signs of life"),
+    "trend.steady": ("뚜렷한 활동 감소는 없습니다.", "No sustained decline."),
+    "trend.change": (
+        "처음 2주 대비 최근 2주: 하루 활동 시간 {hours}, 하루 생활 신호 {signs}",
+        "Last 2 weeks against the first 2: active hours a day {hours}, signs of life a day {signs}",
+    ),
+    "trend.computed": ("{through}까지 · {when} 계산", "Through {through} · computed {when}"),
+    "trend.week": ("주 시작", "Week of"),
+    "trend.days": ("기록된 날", "Days observed"),
+    "trend.signs": ("하루 생활 신호", "Signs of life a day"),
+    "trend.hours": ("하루 활동 시간", "Active hours a day"),
+    "trend.exits": ("주간 외출", "Exits a week"),
+    "trend.history": ("주별 보고 기록", "Reports by week"),
+    "trend.through": ("기준일", "Through"),
+    "trend.flag": ("판단", "Finding"),
+    "trend.flag_declining": ("감소", "Declining"),
+    "trend.flag_steady": ("유지", "Steady"),
     "household.range_clinical": ("기준 범위", "Clinical band"),
     "field.title": ("내 알림", "My alerts"),
     "field.empty": ("처리할 알림이 없습니다", "Nothing to do"),
@@ -279,6 +322,11 @@ class Translator:
         zone = ZoneInfo(tz) if isinstance(tz, str) else tz
         day = format_skeleton("MMMd", at, tzinfo=zone, locale=self.lang)
         return f"{day} {format_skeleton('Hm', at, tzinfo=zone, locale=self.lang)}"
+
+    def day(self, d: date) -> str:
+        """A calendar day ("7월 27일", "Jul 27")."""
+        return format_skeleton("MMMd", datetime.combine(d, datetime.min.time()),
+                               locale=self.lang)
 
     def client_messages(self) -> dict[str, str]:
         return {k: self(k) for k in CLIENT_KEYS}

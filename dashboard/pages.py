@@ -28,6 +28,7 @@ from anbu.contract import HEALTH_METRICS
 from anbu.storage import accounts
 from anbu.storage import alerts as alert_store
 from anbu.storage import board as store
+from anbu.storage import trend as trend_store
 from dashboard import view
 from dashboard.auth import Conn, client_ip, session_of
 from dashboard.i18n import LANGS, Translator, pick
@@ -36,6 +37,8 @@ from dashboard.view import CLINICAL, board_state, own_range
 HERE = Path(__file__).parent
 LANG_COOKIE = "anbu_lang"
 HEATMAP_DAYS = 28
+#: weekly reports listed on a household's page (the newest first)
+TREND_HISTORY = 12
 #: open alerts shown above the board (the queue page has them all)
 BOARD_ALERTS = 20
 
@@ -50,12 +53,14 @@ def _script_json(value: Any) -> str:
 
 templates.env.globals["json"] = _script_json
 templates.env.globals["board_row"] = view.board_row
+templates.env.globals["pct"] = view.pct
 
 router = APIRouter(include_in_schema=False)
 
 # "" is what an empty choice of the filter form submits: no filter
 StateFilter = Literal["", "normal", "caution", "alarm", "danger", "device", "away"]
 RiskFilter = Literal["", "low", "medium", "high"]
+TrendFilter = Literal["", "declining"]
 
 
 class LoginRequired(Exception):
@@ -157,6 +162,8 @@ class BoardFilter(BaseModel):
     planner: str = Field(default="", max_length=64)
     state: StateFilter = ""
     risk: RiskFilter = ""
+    #: "declining": homes whose latest weekly report shows a slow decline
+    trend: TrendFilter = ""
     q: str = Field(default="", max_length=64)
 
 
@@ -180,6 +187,7 @@ def _rows(
         planner=f.planner or None,
         risk=f.risk or None,
         search=f.q or None,
+        declining=f.trend == "declining",
     )
     out = []
     for r in rows:
@@ -203,6 +211,7 @@ def board(request: Request, conn: Conn, viewer: Viewer, f: Filters) -> Response:
     counts: dict[str, int] = defaultdict(int)
     for r in rows:
         counts[r["state"]] += 1
+        counts["declining"] += r["declining"]
     choices = store.filter_choices(conn, accounts.scope_params(staff))
     urgent = _queue(conn, staff, request.app.state.alerts.policy, BOARD_ALERTS)
     accounts.log_access(conn, staff.id, "view_board", str(request.url.path), client_ip(request))
@@ -320,6 +329,10 @@ def household(household_id: str, request: Request, conn: Conn, viewer: Viewer) -
     assert h is not None  # can_see found it
     tz = ZoneInfo(h["timezone"])
     charts = _charts(conn, household_id, now, tz)
+    trend = _trend(conn, household_id)
+    charts["trend"] = view.trend_chart(
+        trend["latest"] if trend else None, Translator(language(request, staff)).day
+    )
     context = {
         "h": h,
         "planners": store.planners(conn, household_id),
@@ -338,6 +351,7 @@ def household(household_id: str, request: Request, conn: Conn, viewer: Viewer) -
             else []
         ),
         "charts": charts,
+        "trend": trend,
         "tz": h["timezone"],
         "heatmap_days": HEATMAP_DAYS,
         "rows": _rows(conn, staff, now, household_id=household_id),
@@ -347,6 +361,16 @@ def household(household_id: str, request: Request, conn: Conn, viewer: Viewer) -
     )
     conn.commit()
     return render(request, "household.html", viewer, **context)
+
+
+def _trend(conn: Conn, household_id: str) -> dict[str, Any] | None:
+    """The weekly slow-decline report: the latest, and the weeks before it (history)."""
+    rows = trend_store.reports(conn, household_id, TREND_HISTORY)
+    if not rows:
+        return None
+    for r in rows:
+        r["weeks"] = view.trend_weeks(r["weeks"])
+    return {"latest": rows[0], "history": rows}
 
 
 def _with_deliveries(conn: Conn, alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:

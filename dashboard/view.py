@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -12,7 +12,17 @@ from markupsafe import Markup, escape
 from dashboard.i18n import Translator
 from detectors.vitals import CLINICAL
 
-__all__ = ["CLINICAL", "STATES", "BoardRows", "board_row", "board_state", "own_range"]
+__all__ = [
+    "CLINICAL",
+    "STATES",
+    "BoardRows",
+    "board_row",
+    "board_state",
+    "own_range",
+    "pct",
+    "trend_chart",
+    "trend_weeks",
+]
 
 #: board states, most urgent first
 STATES = ("danger", "alarm", "caution", "device", "away", "normal")
@@ -67,6 +77,9 @@ class BoardRows:
             p: f' <small class="muted">{escape(t("presence." + p))}</small>'
             for p in ("asleep", "away", "unknown")
         }
+        # a case-management marker for the weekly review, not a state: no colour of alarm
+        label = escape(t("board.declining"))
+        self.declining = f' <span class="trend-mark" title="{label}">↘ {label}</span>'
 
     def row(self, h: Mapping[str, Any]) -> str:
         hid = h["id"]
@@ -77,7 +90,8 @@ class BoardRows:
             f'<tr id="h-{hid}" class="s-{state}" data-id="{hid}" data-state="{state}">'
             f"{self.state[state]}"
             f'<td><a href="/households/{hid}">{escape(h["display_name"])}</a>'
-            f' <small class="muted">{hid}</small></td>'
+            f' <small class="muted">{hid}</small>'
+            f"{self.declining if h.get('declining') else ''}</td>"
             f"<td>{escape(h['dong'])}</td>{self.risk[h['risk_level']]}"
             f"<td>{escape(h['planner_name'] or '—')}</td>"
             f'<td><span data-ago="{last.isoformat() if last else ""}">'
@@ -97,3 +111,30 @@ class BoardRows:
 def board_row(h: Mapping[str, Any], t: Translator, now: datetime) -> Markup:
     """One household's row of the board, as HTML (see `BoardRows`)."""
     return Markup(BoardRows(t, now).row(h))
+
+
+def pct(change: float | None) -> str:
+    """A relative change as a signed whole percentage ("−25 %", "+3 %"), "—" without one."""
+    if change is None:
+        return "—"
+    n = round(change * 100)
+    return f"{'−' if n < 0 else '+' if n > 0 else '±'}{abs(n)} %"
+
+
+def trend_weeks(weeks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """A stored report's weeks (`weekly_trends.weeks`) with their start as a date."""
+    return [{**w, "start": date.fromisoformat(w["start"])} for w in weeks]
+
+
+def trend_chart(
+    report: Mapping[str, Any] | None, label: Callable[[date], str] = date.isoformat
+) -> dict[str, list[Any]]:
+    """What the weekly activity chart plots: per week (labelled by its first day, as the
+    table below it is), signs of life and active hours a day."""
+    weeks = report["weeks"] if report else []
+    return {
+        "weeks": [w["start"].isoformat() for w in weeks],
+        "labels": [label(w["start"]) for w in weeks],
+        "signs": [w["signs_per_day"] for w in weeks],
+        "hours": [w["active_hours_per_day"] for w in weeks],
+    }

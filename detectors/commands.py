@@ -145,6 +145,72 @@ def trend_cmd(
                           ensure_ascii=False))
 
 
+def trend_job_cmd(
+    now: Annotated[str | None, Opt(help="Run as if at this moment (RFC 3339 with offset); "
+                                        "default: now.")] = None,
+    household: Annotated[list[str] | None, Opt(
+        "--household", help="Only this household; repeat. Default: every active one.")] = None,
+    recompute: Annotated[int, Opt(help="Also recount the last N due days already stored "
+                                       "(late readings), 0-56.")] = 0,
+    database_url: Annotated[str, Opt(help="Database (default: ANBU_DATABASE_URL).")] = "",
+    json_out: Annotated[bool, Opt("--json", help="Print one JSON object (the default).")
+                        ] = True,
+) -> None:
+    """Store each household's daily activity and weekly slow-decline report once (what `anbu
+    run` does after every local midnight): the days not yet stored, at most the report's 8
+    weeks, and the reports not through the last whole day."""
+    from datetime import UTC, datetime
+
+    from pydantic import SecretStr
+
+    from anbu.runtime import endpoints
+    from anbu.settings import Settings
+    from anbu.storage.db import connect
+    from anbu.storage.migrate import migrate
+    from detectors.trend_job import TrendJob
+    from simulators.core import parse_time
+
+    if not 0 <= recompute <= 56:
+        raise _fail("--recompute must be between 0 and 56 days")
+    try:
+        at = datetime.fromtimestamp(parse_time(now), UTC) if now else datetime.now(UTC)
+    except ValueError as e:
+        raise _fail(str(e)) from None
+    settings = Settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": SecretStr(database_url)})
+    with endpoints(settings, broker=False) as ep, connect(ep.database_url) as conn:
+        migrate(conn)
+        res = TrendJob().run(conn, at, household or None, recompute)
+    typer.echo(json.dumps({"at": at.isoformat(), **res.as_dict()}))
+
+
+def bench_trend(
+    households: Annotated[int, Opt(help="Simulated homes.")] = 1_000,
+    days: Annotated[float, Opt(help="Days of simulated readings (the last whole one is "
+                                    "timed).")] = 2.0,
+    seed: Annotated[int, Opt()] = 1,
+    database_url: Annotated[str, Opt(help="Server to use (default: settings, "
+                                          "127.0.0.1:5432, then embedded).")] = "",
+    json_out: Annotated[bool, Opt("--json", help="Print one JSON object (the default).")
+                        ] = True,
+) -> None:
+    """The daily trend job for many homes: one day's activity and every weekly report."""
+    from pydantic import SecretStr
+
+    from anbu.runtime import endpoints
+    from anbu.settings import Settings
+    from detectors.trend_bench import run
+
+    if households < 1 or days < 2:
+        raise _fail("--households must be >= 1 and --days >= 2")
+    settings = Settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": SecretStr(database_url)})
+    with endpoints(settings, broker=False, prefer_local=True) as ep:
+        typer.echo(json.dumps(run(households, days, seed, ep.database_url)))
+
+
 def bench_detect(
     households: Annotated[int, Opt(help="Households in the engine.")] = 100_000,
     ticks: Annotated[int, Opt(help="Evaluations to time.")] = 20,
@@ -162,4 +228,6 @@ def register(app: typer.Typer, bench_app: typer.Typer, import_app: typer.Typer,
              **_: object) -> None:
     app.command("eval")(eval_cmd)
     app.command("trend")(trend_cmd)
+    app.command("trend-job")(trend_job_cmd)
     bench_app.command("detect")(bench_detect)
+    bench_app.command("trend")(bench_trend)

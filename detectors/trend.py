@@ -139,6 +139,31 @@ class Trend:
         }
 
 
+#: the reading kinds `classify` can count as a sign (with motion only when `value` is 1): what
+#: the production job asks the database for (`detectors.trend_job`), so that one definition of
+#: a sign of life decides, in `DailyActivity`, on every row it gets
+SIGN_KINDS = frozenset({Kind.DOOR, Kind.CONTACT, Kind.PRESENCE, Kind.WATER, Kind.HEALTH,
+                        Kind.BUTTON, Kind.MOTION, Kind.APPLIANCE})
+
+
+def day_from_counts(signs: int, reliable: int, exits: int, hours_reliable: Iterable[int],
+                    hours_noisy: Iterable[int]) -> Day:
+    """A `Day` back from its stored counts (`activity_days`), as `DailyActivity` built it."""
+    hours = np.zeros((24, 2), dtype=np.int32)
+    hours[:, 0] = np.fromiter(hours_reliable, dtype=np.int32, count=24)
+    hours[:, 1] = np.fromiter(hours_noisy, dtype=np.int32, count=24)
+    return Day(signs, reliable, exits, hours)
+
+
+def decline_reasons(tr: Trend) -> tuple[str, ...]:
+    """Which measure made `weekly_trend` flag a decline: "active_hours", "signs" (empty when
+    it did not), by the same rule and thresholds."""
+    return tuple(name for name, c, s, share in (
+        ("active_hours", tr.active_hours_change, tr.active_hours_slope, DECLINE_HOURS),
+        ("signs", tr.signs_change, tr.signs_slope, DECLINE_SIGNS))
+        if c is not None and s is not None and c <= -share and s < 0)
+
+
 def weeks_of(days: Mapping[date, Day], first: date, last: date) -> list[Week]:
     """Weekly means (per observed day) from `first` (inclusive) in steps of 7 days through
     `last`; a week with fewer than MIN_DAYS observed days is left out. A day is observed when

@@ -106,3 +106,19 @@ def serve(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         t.join(10)
+
+
+def weekly_days(through: Any, levels: list[int]) -> dict[Any, Any]:
+    """Eight weeks of `detectors.trend.Day`s ending on `through`: each day of week k has
+    `levels[k]` reliable signs, one an hour from 08:00 (so as many active hours), one exit."""
+    from datetime import timedelta
+
+    from detectors.trend import day_from_counts
+
+    first = through - timedelta(days=7 * len(levels) - 1)
+    out = {}
+    for k in range(7 * len(levels)):
+        n = levels[k // 7]
+        hours = [1 if 8 <= h < 8 + n else 0 for h in range(24)]
+        out[first + timedelta(days=k)] = day_from_counts(n, n, 1, hours, [0] * 24)
+    return out

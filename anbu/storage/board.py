@@ -20,11 +20,13 @@ SIGN_KINDS = sorted(k.value for k in PERSON_KINDS)
 _BOARD = f"""
 SELECT h.id, h.display_name, h.dong, h.risk_level, s.display_name AS planner_name,
        d.last_sign_at, d.state AS presence,
-       a.person_rank, a.device_alerts, a.open_alerts, aw.reason AS away_reason
+       a.person_rank, a.device_alerts, a.open_alerts, aw.reason AS away_reason,
+       coalesce(t.declining, false) AS declining
 FROM households h
 LEFT JOIN assignments p ON p.household_id = h.id AND p.role = 'primary' AND p.ended_at IS NULL
 LEFT JOIN staff s ON s.id = p.staff_id
 LEFT JOIN detector_state d ON d.household_id = h.id
+LEFT JOIN weekly_trends t ON t.household_id = h.id AND t.latest
 LEFT JOIN (
     SELECT household_id,
            max(CASE WHEN kind LIKE 'device.%%' OR suppressed_by IS NOT NULL THEN 0
@@ -47,6 +49,7 @@ WHERE h.active AND {SCOPE}
         SELECT 1 FROM assignments q WHERE q.household_id = h.id AND q.staff_id = %(planner)s
         AND q.ended_at IS NULL))
   AND (%(risk)s::text IS NULL OR h.risk_level = %(risk)s)
+  AND (NOT %(declining)s OR t.declining)
   AND (%(q)s::text IS NULL OR h.display_name ILIKE %(q)s OR h.id ILIKE %(q)s
        OR h.address ILIKE %(q)s OR h.dong ILIKE %(q)s)
 ORDER BY coalesce(a.person_rank, 0) DESC, coalesce(a.device_alerts, 0) > 0 DESC,
@@ -64,8 +67,10 @@ def board_rows(
     planner: str | None = None,
     risk: str | None = None,
     search: str | None = None,
+    declining: bool = False,
 ) -> list[dict[str, Any]]:
-    """Households in scope with what the board shows, most urgent first."""
+    """Households in scope with what the board shows, most urgent first; with `declining`,
+    only those whose latest weekly report shows a slow decline (`weekly_trends`)."""
     q = None
     if search:
         escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -78,6 +83,7 @@ def board_rows(
         "planner": planner,
         "risk": risk,
         "q": q,
+        "declining": declining,
     }
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(_BOARD, params).fetchall()

@@ -240,6 +240,7 @@
   function recount() {
     const counts = {};
     for (const r of $$("#board tbody tr[data-state]")) counts[r.dataset.state] = (counts[r.dataset.state] || 0) + 1;
+    counts.declining = $$("#board tbody tr[data-state] .trend-mark").length;
     for (const el of $$("[data-count]")) { const b = $("b", el); if (b) b.textContent = counts[el.dataset.count] || 0; }
   }
 
@@ -353,6 +354,17 @@
     ], { margin: { l: 40, r: 10, t: 10, b: 30 }, legend: { orientation: "h" }, xaxis: { dtick: 2 } }, cfg);
     if (!data.power.t.length) empty("chart-power"); else Plotly.newPlot("chart-power", [{ x: data.power.t, y: data.power.w, type: "scatter", mode: "lines", line: { color: "#e0530b" }, name: "W" }],
       { margin: { l: 50, r: 10, t: 10, b: 40 }, yaxis: { title: { text: "W" } }, xaxis: dayTicks }, cfg);
+    // the weekly activity (a case-management view): signs of life a day as bars, active hours
+    // a day as a line on its own axis, one point per week
+    const tr = data.trend;
+    if (document.getElementById("chart-trend")) {
+      if (!tr.weeks.length) empty("chart-trend"); else Plotly.newPlot("chart-trend", [
+        { x: tr.labels, y: tr.signs, name: L.trend_signs, type: "bar", marker: { color: "#8fa6c9" } },
+        { x: tr.labels, y: tr.hours, name: L.trend_hours, type: "scatter", mode: "lines+markers", yaxis: "y2", line: { color: "#3d4a5c" } },
+      ], { margin: { l: 50, r: 50, t: 10, b: 40 }, legend: { orientation: "h" }, xaxis: { type: "category" },
+           yaxis: { title: { text: L.trend_signs }, rangemode: "tozero" },
+           yaxis2: { title: { text: L.trend_hours }, overlaying: "y", side: "right", rangemode: "tozero", showgrid: false, tickmode: "auto" } }, cfg);
+    }
     const box = document.getElementById("chart-health");
     if (box) {
       for (const [name, m] of Object.entries(data.health)) {

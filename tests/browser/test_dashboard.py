@@ -178,3 +178,41 @@ def test_phone_view_acknowledge_and_resolve_in_two_taps(
         assert conn.execute("SELECT outcome FROM alerts WHERE id = %s", (alert_id,)).fetchone() == (
             "resident_helped",
         )
+
+
+def test_weekly_activity_shows_the_chart_and_a_calm_notice(page: Any, site: Site) -> None:
+    """A declining home's weekly report (as the job stores it): the chart draws, the notice
+    asks for a look at the next visit, and nothing alarms (no banner, the state unchanged)."""
+    from datetime import timedelta
+
+    from anbu.storage import trend as trend_store
+    from detectors.trend_job import report_row
+    from tests.helpers import weekly_days
+
+    household = "hh-0002"
+    through = datetime.now(UTC).date() - timedelta(days=1)
+    with connect(site.database_url) as conn:
+        trend_store.save_reports(
+            conn, [report_row(household, weekly_days(through, [12, 12, 11, 10, 10, 9, 8, 8]),
+                              through)])
+        conn.commit()
+    try:
+        log_in(page, site, "monitor1", "/?trend=declining")
+        assert page.locator("#board tbody tr[data-id]").count() == 1
+        row = page.locator(f"#h-{household}")
+        assert row.locator(".trend-mark").inner_text().strip() == "↘ 활동 감소 추세"
+        assert row.get_attribute("data-state") == "normal"
+        row.locator("td a").first.click()
+        page.wait_for_url(re.compile(f"/households/{household}$"))
+        page.wait_for_selector("#chart-trend .main-svg")  # plotly drew the weekly chart
+        notice = page.locator("#trend-notice")
+        assert notice.is_visible() and "다음 방문 때 확인해 주세요" in notice.inner_text()
+        assert page.locator("#trend-weeks tbody tr").count() == 8
+        assert not page.locator("#banner").is_visible()
+        page.locator("#trend").scroll_into_view_if_needed()
+        SHOTS.mkdir(exist_ok=True)
+        page.locator("#trend").screenshot(path=str(SHOTS / "household-trend.png"))
+    finally:
+        with connect(site.database_url) as conn:
+            conn.execute("DELETE FROM weekly_trends WHERE household_id = %s", (household,))
+            conn.commit()

@@ -250,3 +250,52 @@ def test_the_engine_sees_what_another_ingest_worker_stored(
         assert row is not None and abs(row[0].timestamp() - newer.timestamp()) < 1
     finally:
         system.stop()
+
+
+def test_the_weekly_trend_job_runs_in_anbu_run_and_stops_with_it(
+    database_url: str, mqtt_url: str
+) -> None:
+    """At start the job catches up the report's 8 weeks of days from the stored readings; a
+    day later (the clock moved past the next midnight) its next round adds that day; stopping
+    the system stops it."""
+    from zoneinfo import ZoneInfo
+
+    from anbu.storage.readings import prepare, store_batch
+
+    hid = f"tr-{uuid.uuid4().hex[:6]}"
+    seoul = ZoneInfo("Asia/Seoul")
+    now = datetime(2026, 7, 1, 9, 0, tzinfo=seoul)
+    with connect(database_url) as conn:
+        upsert_districts(conn, [DistrictRow("d1", "성동구", "Seongdong-gu")])
+        upsert_households(conn, [HouseholdRow(hid, "d1", "마장동", "김○○")])
+        conn.commit()
+        prepare(conn)
+        store_batch(
+            conn,
+            [
+                Reading(hid, "door-1", Kind.DOOR, now - timedelta(days=k, hours=2), k, 1.0,
+                        {"open": True, "exterior": False}, 0)
+                for k in range(0, 10)
+            ],
+            [],
+        )
+        conn.commit()
+    tag = uuid.uuid4().hex[:8]
+    settings = Settings(
+        mqtt_client_id=f"anbu-sys-{tag}", mqtt_share_group=f"s{tag}", mqtt_session_expiry_s=60
+    )
+    clock = ManualClock(now)
+    system = System(settings, database_url, mqtt_url, clock=clock, tick_s=3600, web=False,
+                    trend_every_s=0.2)
+    system.start()
+    try:
+        q = f"SELECT count(*) FROM activity_days WHERE household_id = '{hid}'"
+        assert wait_for(lambda: count(database_url, q) == 56, 30)
+        assert count(database_url, q + " AND signs = 1") == 9  # the 9 whole days before today
+        assert count(database_url, "SELECT count(*) FROM weekly_trends WHERE latest") == 1
+        clock.t = now + timedelta(days=1)
+        assert wait_for(lambda: count(database_url, q) == 57, 30)
+        assert count(database_url, q + " AND signs = 1 AND day = '2026-07-01'") == 1
+    finally:
+        system.stop()
+    assert not any(t.name == "anbu-trend" and t.is_alive() for t in system._threads)

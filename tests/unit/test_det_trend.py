@@ -108,3 +108,44 @@ def test_days_without_any_sign_are_unobserved_not_inactive() -> None:
     ws = trend.weeks_of(days, date(2026, 6, 1), date(2026, 6, 28))
     assert [w.start for w in ws] == [date(2026, 6, 1), date(2026, 6, 8), date(2026, 6, 15)]
     assert np.allclose([w.signs_per_day for w in ws], 60.0)
+
+
+def test_sign_kinds_are_every_kind_classify_can_count() -> None:
+    """The job asks the database for SIGN_KINDS only (motion only when it triggered): no
+    reading outside that filter may be a sign."""
+    from detectors.signs import Sign, classify
+
+    t = START.astimezone(UTC)
+    for kind in Kind:
+        for value in (None, 0.0, 1.0, 2.0, 230.5):
+            sign = classify(Reading("hh-1", "d", kind, t, 1, value, {}))
+            passes = kind in trend.SIGN_KINDS and (kind != Kind.MOTION or value == 1)
+            assert sign == Sign.NONE or passes, (kind, value)
+
+
+def test_a_day_survives_its_stored_counts() -> None:
+    act = trend.DailyActivity({"hh-1": TZ})
+    act.observe(_day_of_signs(0, 5, range(8, 12)))
+    act.observe([_r("pir-1", Kind.MOTION, START + timedelta(hours=h, minutes=m), 1.0)
+                 for h in (3, 4) for m in (0, 5, 10, 20)])
+    d = act.days["hh-1"][date(2026, 6, 1)]
+    assert d.hours is not None
+    back = trend.day_from_counts(d.signs, d.reliable, d.exits, d.hours[:, 0].tolist(),
+                                 d.hours[:, 1].tolist())
+    assert (back.signs, back.reliable, back.exits) == (d.signs, d.reliable, d.exits)
+    assert back.active_hours() == d.active_hours() == 6  # 8-11 reliable; 3 and 4 noisy bursts
+    assert back.hours is not None and (back.hours == d.hours).all()
+
+
+def test_decline_reasons_follow_the_flag() -> None:
+    rng = np.random.default_rng(3)
+    seen = set()
+    for _ in range(200):
+        levels = [int(x) for x in rng.integers(3, 9, size=6)]
+        act = _weeks(levels)
+        tr = trend.weekly_trend("hh-1", act.days["hh-1"], date(2026, 7, 12), weeks=6)
+        reasons = trend.decline_reasons(tr)
+        assert bool(reasons) == tr.declining, levels
+        assert set(reasons) <= {"active_hours", "signs"}
+        seen.add(reasons)
+    assert ("signs",) in seen and () in seen
