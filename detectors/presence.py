@@ -395,24 +395,17 @@ def note_exit(hh: Table, i: int, hour: int, rest: bool, warm: bool) -> None:
 def overdue_levels(hh: Table, idx: NDArray[np.int64], now: NDArray[np.float64],
                    warm: NDArray[np.bool_], offset: NDArray[np.float64],
                    s: DetectorSettings) -> NDArray[np.int8]:
-    """Severity (0-3) of each outing's length against the person's own outings.
-
-    An alarm that falls in the person's usual rest hours waits for their end (or for the
-    fixed 24 h) *if anything stirred at home since they left* (`pr_ret_at`: a sign too weak
-    to count as a return): a return that was not seen (the door message lost, straight to
-    bed in a home without a bed sensor) is otherwise a false alarm in the small hours, and
-    the morning's first movements show the person is back. A home where nothing at all has
-    stirred since the person left is, as far as anbu can tell, empty: the alarm is not held
-    back (someone who collapsed outside on a winter evening must not wait for dawn). The
-    caution is never held back."""
+    """Severity (0-3) of each outing against the person's own outings (`overdue_thresholds`),
+    at any hour. (Until round 3 an alarm that fell in the person's usual night waited for
+    its end, against returns that went unseen; on the training homes that hold changed no
+    false alarm once the return-time rule was in, and it kept someone who never came back
+    from a day out waiting for dawn, so it is gone.)"""
     a = hh.a
     since = away_since(hh, idx)
     dur = now - since
     h = overdue_thresholds(a["pr_out"][idx], a["pr_back"][idx], np.nan_to_num(since, nan=0.0),
                            offset, warm, s)
-    stirred = ~np.isnan(a["pr_ret_at"][idx])
-    hold = stirred & rhythm.overlaps_rest(a["rh_rest"][idx], now, now, offset)
-    late = (dur >= h[:, 1]) & (~hold | (dur >= s.away_fixed_hours[1] * 3600.0))
+    late = dur >= h[:, 1]
     out: NDArray[np.int8] = ((dur >= h[:, 0]).astype(np.int8) + late
                              + (late & (dur >= h[:, 2]))).astype(np.int8)
     return out

@@ -136,8 +136,7 @@ def test_leaving_and_not_coming_back_is_overdue_not_inactive(warm: HouseholdStat
     found = scenario(warm, home(plan=day, stop_at=at(10.01), days=HISTORY_DAYS + 2),
                      hours=36.0)
     # caution at 6 h, alarm at 16 h (the broad levels: only three outings on record), which
-    # falls at 02:05, in the person's usual night; nothing has stirred at home since they
-    # left, so it is not held back until the night's end (presence.overdue_levels)
+    # falls at 02:05, in the person's usual night: it is raised then, not at dawn
     assert found == [(16.083, "overdue_return", "caution"),
                      (26.083, "overdue_return", "alarm")]
 
