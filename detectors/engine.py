@@ -232,9 +232,9 @@ class Engine:
         if hh.a["sg_confirmed"][i] == t and not before >= t:
             # a confirmed sign ends a silence: waking up, if it was a night's
             if not math.isnan(before) and not presence.is_away(hh, i):
-                rested = bool(hh.a["in_exc_pose"][i]) or rhythm.overlaps_rest_one(
-                    hh.a["rh_rest"][i], before, before, off)
-                routine.on_silence_end(hh, i, before, t, off, rested)
+                in_rest = rhythm.overlaps_rest_one(hh.a["rh_rest"][i], before, before, off)
+                routine.on_silence_end(hh, i, before, t, off,
+                                       bool(hh.a["in_exc_pose"][i]) or in_rest, in_rest)
             routine.on_confirmed(hh, i, t, off)
         if exterior:
             back = presence.on_door(hh, i, t, off)

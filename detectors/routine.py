@@ -3,8 +3,11 @@
 Each morning the engine notes when a night's silence ended: the first *confirmed* sign of
 life (a reliable one, or a burst of motion; not a lone trigger, which a pet or the sun makes)
 after at least `NIGHT_MIN_H` without one, when that silence began while resting or in the
-person's usual rest hours, and ended between 03:00 and 14:00 local time; the last such end of
-the day wins, so a toilet visit at 03:00 is not waking. The waking hours of past days are
+person's usual rest hours, and ended between 03:00 and 14:00 local time; a later such end
+of the day wins, so a toilet visit at 03:00 is not waking, if its silence began in the usual
+rest hours or within `REWAKE_GAP_H` of the waking so far (back to bed), not a nap later in
+the day (on the training homes one nap from 12:00 to 13:26 had put a 05:45 riser's alarm
+past noon for weeks). The waking hours of past days are
 kept as decayed moments (count, mean, spread, and the latest recent one). A silence that
 began the evening or night before and is still going on well past the usual waking time is
 then evidence on its own: an alarm once it is later than the person has got up for a long
@@ -29,6 +32,9 @@ NAN = math.nan
 NIGHT_MIN_H, REWAKE_MIN_H = 2.0, 1.0
 #: a waking time is between these local hours
 WAKE_FROM_H, WAKE_TO_H = 3.0, 14.0
+#: a later silence moves today's waking time only if it began in the usual rest hours or at
+#: most this long after that waking (back to bed after the toilet), not a nap at noon
+REWAKE_GAP_H = 1.0
 #: waking days on record before the rule applies
 MIN_DAYS = 5.0
 #: the spread of waking times is taken as at least this (hours)
@@ -61,12 +67,16 @@ def _hour(t: float, offset: float) -> float:
 
 
 def on_silence_end(hh: Table, i: int, start: float, end: float, offset: float,
-                   rested: bool) -> None:
+                   rested: bool, in_rest: bool = True) -> None:
     """A silence from `start` to `end` ended with a sign of life; `rested`: it began while
-    resting or in the person's usual rest hours."""
-    least = NIGHT_MIN_H if math.isnan(hh.a["wk_today"][i]) else REWAKE_MIN_H
+    resting or in the person's usual rest hours; `in_rest`: in the usual rest hours."""
+    today = float(hh.a["wk_today"][i])
+    least = NIGHT_MIN_H if math.isnan(today) else REWAKE_MIN_H
     if not rested or math.isnan(start) or end - start < least * 3600.0:
         return
+    if not (math.isnan(today) or in_rest
+            or today <= _hour(start, offset) <= today + REWAKE_GAP_H):
+        return  # a nap or a doze later in the day, not going back to bed
     h = _hour(end, offset)
     if WAKE_FROM_H <= h < WAKE_TO_H:
         hh.a["wk_today"][i] = h

@@ -54,6 +54,21 @@ def test_the_waking_time_is_the_end_of_the_last_night_silence_of_the_morning() -
         hh.a["wk_today"][0])
 
 
+def test_a_nap_later_in_the_day_is_not_waking_up() -> None:
+    hh = _home()
+    # up at 05:45; a nap on the seat from 12:00 to 13:26 (resting, but not in the usual rest
+    # hours) does not move the waking time to 13:26
+    routine.on_silence_end(hh, 0, _at(-1, 21.0), _at(0, 5.75), OFF, True, True)
+    routine.on_silence_end(hh, 0, _at(0, 12.0), _at(0, 13.43), OFF, True, False)
+    assert float(hh.a["wk_today"][0]) == pytest.approx(5.75, abs=0.01)
+    # back to bed 40 min after getting up, up again at 07:30: that is the waking time
+    routine.on_silence_end(hh, 0, _at(0, 6.4), _at(0, 7.5), OFF, True, False)
+    assert float(hh.a["wk_today"][0]) == pytest.approx(7.5, abs=0.01)
+    # and a silence that began in the usual rest hours moves it whenever it began
+    routine.on_silence_end(hh, 0, _at(0, 9.0), _at(0, 10.5), OFF, True, True)
+    assert float(hh.a["wk_today"][0]) == pytest.approx(10.5, abs=0.01)
+
+
 def test_a_night_silence_long_past_the_latest_waking_time_is_an_alarm() -> None:
     hh = _home()
     _learn(hh, [7.0, 6.8, 7.2, 7.1, 6.9, 7.4, 7.0])
