@@ -67,7 +67,7 @@ def _hour(t: float, offset: float) -> float:
 
 
 def on_silence_end(hh: Table, i: int, start: float, end: float, offset: float,
-                   rested: bool, in_rest: bool = True) -> None:
+                   rested: bool, in_rest: bool) -> None:
     """A silence from `start` to `end` ended with a sign of life; `rested`: it began while
     resting or in the person's usual rest hours; `in_rest`: in the usual rest hours."""
     today = float(hh.a["wk_today"][i])

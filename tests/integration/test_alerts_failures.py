@@ -4,18 +4,13 @@ and a check-in that cannot reach the resident does not hold the staff back."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import signal
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import psycopg
@@ -30,15 +25,7 @@ from anbu.domain import Severity
 from anbu.embedded import free_port
 from anbu.storage import alerts as store
 from anbu.storage.db import connect
-from anbu.storage.registry import (
-    DistrictRow,
-    HouseholdRow,
-    StaffRow,
-    assign,
-    upsert_districts,
-    upsert_households,
-    upsert_staff,
-)
+from tests.alert_receivers import Webhook, seed_district, webhook
 
 pytestmark = pytest.mark.integration
 
@@ -48,67 +35,7 @@ M = timedelta(minutes=1)
 H = timedelta(hours=1)
 
 
-@dataclass
-class Receiver:
-    """A webhook endpoint that answers per path (204 unless told otherwise) and keeps what it
-    was sent, whatever it answered."""
-
-    url: str
-    answers: dict[str, int] = field(default_factory=dict)
-    received: list[tuple[str, dict[str, str], dict[str, Any]]] = field(default_factory=list)
-
-    def to(self, who: str) -> list[dict[str, Any]]:
-        return [body for path, _, body in self.received if path.endswith(f"/{who}")]
-
-
-@contextlib.contextmanager
-def receiver(answers: dict[str, int] | None = None) -> Iterator[Receiver]:
-    port = free_port()
-    rx = Receiver(f"http://127.0.0.1:{port}/hook", dict(answers or {}))
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            rx.received.append((self.path, dict(self.headers), json.loads(body)))
-            self.send_response(rx.answers.get(self.path.rsplit("/", 1)[-1], 204))
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    srv = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    try:
-        yield rx
-    finally:
-        srv.shutdown()
-        srv.server_close()
-
-
-def seed(conn: psycopg.Connection[Any], urls: dict[str, str]) -> None:
-    """hh-1 in d1: primary p1, backup p2, team lead `lead`; one webhook per staff id in urls."""
-    upsert_districts(conn, [DistrictRow("d1", "성동구", "Seongdong-gu")])
-    upsert_staff(
-        conn,
-        [
-            StaffRow("p1", "planner1", "최유진", "planner", "d1"),
-            StaffRow("p2", "planner2", "정다은", "planner", "d1"),
-            StaffRow("lead", "lead1", "박성희", "team_lead", "d1"),
-        ],
-    )
-    upsert_households(conn, [HouseholdRow("hh-1", "d1", "마장동", "김○○")])
-    assign(conn, "hh-1", "p1", "primary")
-    assign(conn, "hh-1", "p2", "backup")
-    for staff, url in urls.items():
-        conn.execute(
-            "INSERT INTO staff_channels (staff_id, channel, address) VALUES (%s, 'webhook', %s)",
-            (staff, url),
-        )
-    conn.commit()
-
-
-def all_to(rx: Receiver) -> dict[str, str]:
+def all_to(rx: Webhook) -> dict[str, str]:
     return {s: f"{rx.url}/{s}" for s in ("p1", "p2", "lead", "centre")}
 
 
@@ -139,11 +66,11 @@ def outbox_row(conn: psycopg.Connection[Any], recipient: str) -> tuple[int, str,
 def test_a_planner_webhook_answering_400_tells_the_centre_once(database_url: str) -> None:
     svc = AlertService(default_policy(ask_first=False), dashboard_url="https://anbu.example")
     with (
-        receiver({"p1": 400}) as rx,
+        webhook({"p1": 400}) as rx,
         connect(database_url) as conn,
         connect(database_url, autocommit=True) as listen,
     ):
-        seed(conn, all_to(rx))
+        seed_district(conn, all_to(rx))
         svc.handle(conn, collapse(MON_10))
         [alert] = store.active(conn)
         assert alert.id is not None
@@ -202,7 +129,7 @@ def test_a_planner_webhook_answering_400_tells_the_centre_once(database_url: str
         }
 
     # a restart: a new process's worker and connection, run again and later: nothing more
-    with receiver() as rx2, connect(database_url) as conn2:
+    with webhook() as rx2, connect(database_url) as conn2:
         conn2.execute(
             "UPDATE staff_channels SET address = replace(address, %s, %s)", (rx.url, rx2.url)
         )
@@ -210,7 +137,7 @@ def test_a_planner_webhook_answering_400_tells_the_centre_once(database_url: str
         again = worker(AlertService(default_policy(ask_first=False)))
         for t in (MON_10, MON_10 + M, MON_10 + 2 * H, MON_10 + 30 * H):
             assert again.run_once(conn2, t) == 0
-        assert rx2.received == []
+        assert rx2.calls == []
         assert len(failed_events(conn2, alert.id)) == 1
         n = conn2.execute("SELECT count(*) FROM outbox WHERE recipient = 'centre'").fetchone()
         assert n == (1,)
@@ -221,8 +148,8 @@ def test_a_planner_receiver_down_past_give_up_after_tells_the_centre_once(
 ) -> None:
     svc = AlertService(default_policy(ask_first=False))
     down = f"http://127.0.0.1:{free_port()}/hook/p1"  # nothing listens there
-    with receiver() as rx, connect(database_url) as conn:
-        seed(conn, {**all_to(rx), "p1": down})
+    with webhook() as rx, connect(database_url) as conn:
+        seed_district(conn, {**all_to(rx), "p1": down})
         svc.handle(conn, collapse(MON_10))
         [alert] = store.active(conn)
         assert alert.id is not None
@@ -231,7 +158,7 @@ def test_a_planner_receiver_down_past_give_up_after_tells_the_centre_once(
             assert w.run_once(conn, MON_10 + hour * H) == 0
         p1_id, status, attempts = outbox_row(conn, "p1")
         assert (status, attempts) == ("pending", 24)
-        assert failed_events(conn, alert.id) == [] and rx.received == []
+        assert failed_events(conn, alert.id) == [] and rx.calls == []
 
         assert w.run_once(conn, MON_10 + 24 * H) == 0  # give_up_after (24 h) has passed
         assert outbox_row(conn, "p1") == (p1_id, "failed", 25)
@@ -252,8 +179,8 @@ def test_a_crash_while_escalating_a_failure_loses_nothing_and_repeats_nothing(
     database_url: str,
 ) -> None:
     svc = AlertService(default_policy(ask_first=False))
-    with receiver({"p1": 400}) as rx, connect(database_url) as conn:
-        seed(conn, all_to(rx))
+    with webhook({"p1": 400}) as rx, connect(database_url) as conn:
+        seed_district(conn, all_to(rx))
         svc.handle(conn, collapse(MON_10))
         [alert] = store.active(conn)
         assert alert.id is not None
@@ -287,7 +214,7 @@ def test_a_crash_while_escalating_a_failure_loses_nothing_and_repeats_nothing(
         w.run_once(conn, MON_10 + M)  # tried again, refused again, escalated now
         w.run_once(conn, MON_10 + M)
         w.run_once(conn, MON_10 + 2 * M)
-        keys = {h["Idempotency-Key"] for path, h, _ in rx.received if path.endswith("/p1")}
+        keys = {h["Idempotency-Key"] for path, h, _ in rx.calls if path.endswith("/p1")}
         assert len(rx.to("p1")) == 2 and len(keys) == 1  # the same delivery, twice
         assert outbox_row(conn, "p1")[1:] == ("failed", 1)
         assert len(failed_events(conn, alert.id)) == 1 and len(rx.to("centre")) == 1
@@ -295,8 +222,8 @@ def test_a_crash_while_escalating_a_failure_loses_nothing_and_repeats_nothing(
 
 def test_a_failed_check_in_lets_the_staff_steps_follow_at_once(database_url: str) -> None:
     svc = AlertService(default_policy(ask_first=True))  # alarm: check-in 10 min, 0/15/30
-    with receiver() as rx, connect(database_url) as conn:
-        seed(conn, all_to(rx))
+    with webhook() as rx, connect(database_url) as conn:
+        seed_district(conn, all_to(rx))
         conn.execute(
             "INSERT INTO device_status (household_id, device_id, online, role, status_at)"
             " VALUES ('hh-1', 'gw-1', true, 'gateway', %s)",
@@ -317,13 +244,13 @@ def test_a_failed_check_in_lets_the_staff_steps_follow_at_once(database_url: str
         assert event["detail"]["error"] == "permanent: no notifier configured for channel 'device'"
         # the planner is told now, not when the 10 minutes to answer have run out
         assert w.run_once(conn, MON_10 + M) == 1
-        assert [b["recipient"] for _, _, b in rx.received] == ["p1"]
+        assert [b["recipient"] for _, _, b in rx.calls] == ["p1"]
         assert rx.to("p1")[0]["step"] == 2
         # and the later steps count from the failure: backup and team lead 15 min after it
         assert svc.tick(conn, MON_10 + 15 * M) == 0
         assert svc.tick(conn, MON_10 + 16 * M) == 1
         w.run_once(conn, MON_10 + 16 * M)
-        assert sorted(b["recipient"] for _, _, b in rx.received[1:]) == ["lead", "p2"]
+        assert sorted(b["recipient"] for _, _, b in rx.calls[1:]) == ["lead", "p2"]
         assert rx.to("centre") == []  # a check-in is not a staff delivery: no centre alarm
         actions = [e["action"] for e in store.events(conn, alert.id)]
         assert actions == ["opened", "escalated", "delivery_failed", "escalated", "escalated"]
@@ -335,8 +262,8 @@ def test_the_centre_not_reached_is_logged_and_shown_not_escalated(
     database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     svc = AlertService(default_policy(ask_first=False))
-    with receiver({"centre": 410}) as rx, connect(database_url) as conn:
-        seed(conn, all_to(rx))
+    with webhook({"centre": 410}) as rx, connect(database_url) as conn:
+        seed_district(conn, all_to(rx))
         svc.handle(conn, collapse(MON_10, Severity.DANGER))  # the centre and the planner at once
         [alert] = store.active(conn)
         assert alert.id is not None
@@ -355,8 +282,8 @@ def test_deliveries_lists_each_alerts_outbox_rows_and_knows_alerts_without_any(
     database_url: str,
 ) -> None:
     svc = AlertService(default_policy(ask_first=False))
-    with receiver() as rx, connect(database_url) as conn:
-        seed(conn, all_to(rx))
+    with webhook() as rx, connect(database_url) as conn:
+        seed_district(conn, all_to(rx))
         a = svc.handle(conn, collapse(MON_10))
         assert a.id is not None
         out = store.deliveries(conn, [a.id, a.id + 1000])

@@ -23,16 +23,7 @@ from alerts.service import AlertService
 from anbu.domain import Severity
 from anbu.storage import alerts as store
 from anbu.storage.db import connect
-from anbu.storage.registry import (
-    DistrictRow,
-    HouseholdRow,
-    StaffRow,
-    assign,
-    upsert_districts,
-    upsert_households,
-    upsert_staff,
-)
-from tests.alert_receivers import Mailbox, Webhook, smtp, webhook
+from tests.alert_receivers import Mailbox, Webhook, seed_district, smtp, webhook
 
 pytestmark = pytest.mark.integration
 
@@ -42,23 +33,7 @@ M = timedelta(minutes=1)
 
 
 def seed(conn: psycopg.Connection[object], hook: Webhook, mail: Mailbox) -> None:
-    upsert_districts(conn, [DistrictRow("d1", "성동구", "Seongdong-gu")])
-    upsert_staff(
-        conn,
-        [
-            StaffRow("p1", "planner1", "최유진", "planner", "d1"),
-            StaffRow("p2", "planner2", "정다은", "planner", "d1"),
-            StaffRow("lead", "lead1", "박성희", "team_lead", "d1"),
-        ],
-    )
-    upsert_households(conn, [HouseholdRow("hh-1", "d1", "마장동", "김○○")])
-    assign(conn, "hh-1", "p1", "primary")
-    assign(conn, "hh-1", "p2", "backup")
-    for staff, path in (("p1", "p1"), ("p2", "p2"), ("lead", "lead"), ("centre", "centre")):
-        conn.execute(
-            "INSERT INTO staff_channels (staff_id, channel, address) VALUES (%s, 'webhook', %s)",
-            (staff, f"{hook.url}/{path}"),
-        )
+    seed_district(conn, {s: f"{hook.url}/{s}" for s in ("p1", "p2", "lead", "centre")})
     conn.execute(
         "INSERT INTO staff_channels (staff_id, channel, address) VALUES"
         " ('p1', 'email', 'p1@district.invalid')"

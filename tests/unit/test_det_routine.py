@@ -28,7 +28,7 @@ def _at(day: int, hour: float) -> float:
 
 def _learn(hh: Table, wakes: list[float]) -> None:
     for d, w in enumerate(wakes):
-        routine.on_silence_end(hh, 0, _at(d - 1, 22.5), _at(d, w), OFF, True)
+        routine.on_silence_end(hh, 0, _at(d - 1, 22.5), _at(d, w), OFF, True, True)
         routine.new_day(hh, np.array([0]), np.array([1.0]), np.array([np.nan]),
                         np.array([OFF]))
 
@@ -42,11 +42,11 @@ def _level(hh: Table, start: float, now: float, warm: bool = True) -> int:
 def test_the_waking_time_is_the_end_of_the_last_night_silence_of_the_morning() -> None:
     hh = _home()
     # in bed at 22:30, the toilet at 03:10 (a silence of 4.7 h), back in bed, up at 07:05
-    routine.on_silence_end(hh, 0, _at(-1, 22.5), _at(0, 3.17), OFF, True)
-    routine.on_silence_end(hh, 0, _at(0, 3.25), _at(0, 7.08), OFF, True)
+    routine.on_silence_end(hh, 0, _at(-1, 22.5), _at(0, 3.17), OFF, True, True)
+    routine.on_silence_end(hh, 0, _at(0, 3.25), _at(0, 7.08), OFF, True, True)
     # then the day: short silences, and an afternoon nap that did not begin at rest hours
-    routine.on_silence_end(hh, 0, _at(0, 9.0), _at(0, 9.5), OFF, True)
-    routine.on_silence_end(hh, 0, _at(0, 13.0), _at(0, 15.5), OFF, False)
+    routine.on_silence_end(hh, 0, _at(0, 9.0), _at(0, 9.5), OFF, True, True)
+    routine.on_silence_end(hh, 0, _at(0, 13.0), _at(0, 15.5), OFF, False, False)
     assert float(hh.a["wk_today"][0]) == pytest.approx(7.08, abs=0.01)
     routine.new_day(hh, np.array([0]), np.array([1.0]), np.array([np.nan]), np.array([OFF]))
     m = hh.a["wk_m"][0].astype(float)
