@@ -87,6 +87,9 @@ class Incident:
     #: ground truth near t0 (person-caused messages): was the person out?
     last_door: bool = False
     next_door: bool | None = None
+    #: when the person's next message came on the unmodified stream (while out: the return
+    #: that, in the test, never happens)
+    next_t: float | None = None
 
 
 @dataclass(slots=True)
@@ -203,6 +206,7 @@ class Harness:
             self.last_person_door[hid] = door
             for inc in self.awaiting_next.pop(hid, []):
                 inc.next_door = door
+                inc.next_t = m.t
         forks = self.by_home.get(hid)
         if not forks:
             return
@@ -260,11 +264,13 @@ def incident_line(inc: Incident, specs: list[str], wake_ref: float | None = None
                   ) -> dict[str, Any]:
     """One incident as a JSON-ready dict (`anbu eval --incidents-out`): for each detector the
     first escalated finding's time, kind and delay in hours (None: missed within 24 h), the
-    first caution's time and, for a night incident with a known usual waking time `wake_ref`
-    (`report.wake_reference`), the hours from it to the detection."""
+    first caution's time, for a night incident with a known usual waking time `wake_ref`
+    (`report.wake_reference`) the hours from it to the detection, and for one while out the
+    hours from the return that did not happen (`report.return_reference`)."""
     def at(t: float | None) -> str | None:
         return None if t is None else datetime.fromtimestamp(t, UTC).isoformat()
 
+    ret_ref = return_reference(inc)
     found = {}
     for spec in specs:
         t = inc.detected.get(spec)
@@ -272,10 +278,22 @@ def incident_line(inc: Incident, specs: list[str], wake_ref: float | None = None
                        "delay_h": None if t is None else round(max(t - inc.t0, 0.0) / 3600, 3),
                        "first_caution": at(inc.first_caution.get(spec)),
                        "after_usual_wake_h": None if t is None or wake_ref is None
-                       else round((t - wake_ref) / 3600, 3)}
+                       else round((t - wake_ref) / 3600, 3),
+                       "after_return_h": None if t is None or ret_ref is None
+                       else round((t - ret_ref) / 3600, 3)}
     return {"household": inc.household, "at": at(inc.t0), "bucket": inc.bucket,
             "source": inc.source, "while_out": bool(inc.last_door and inc.next_door),
-            "usual_wake_at": at(wake_ref), "detected": found}
+            "usual_wake_at": at(wake_ref), "return_at": at(ret_ref), "detected": found}
+
+
+def return_reference(inc: Incident) -> float | None:
+    """For an incident while out: when the person came back on the unmodified stream (the
+    later of it and the moment), what "after the return" is measured from; None otherwise.
+    Like the usual waking time for a night in bed, it is ground truth the detector is not
+    given: nobody can know that someone is not coming back before they would have."""
+    if not (inc.last_door and inc.next_door) or inc.next_t is None:
+        return None
+    return max(inc.t0, inc.next_t)
 
 
 def usual_wake(times: list[float], tz: str) -> float | None:

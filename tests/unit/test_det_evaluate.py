@@ -16,13 +16,15 @@ from detectors import perturb
 from detectors.baselines import FixedTimer, SmartPlug
 from detectors.evaluate import (
     Alert,
+    Incident,
     Outcome,
     evaluate,
     incident_line,
     make_detector,
     plan_incidents,
+    return_reference,
 )
-from detectors.report import _q, false_alarms, summarize, wake_reference
+from detectors.report import _q, false_alarms, incident_scores, summarize, wake_reference
 from detectors.settings import DetectorSettings
 from detectors.state import Field, Table
 from detectors.synth import Day, Home
@@ -88,6 +90,9 @@ def test_harness_forks_injected_incidents_and_scores_them() -> None:
                    7 * 86400.0, start, end, inject=6, seed=1)
     assert len(out.incidents) == 6
     assert out.messages == len(msgs)
+    # the person's next message on the unmodified stream is noted (after the moment)
+    assert all(i.next_t is not None and i.t0 <= i.next_t <= i.t0 + 86400.0
+               for i in out.incidents)
     for inc in out.incidents:
         assert inc.detected["anbu"] is not None
         assert inc.detected["anbu"] - inc.t0 <= 12 * 3600.0
@@ -123,6 +128,28 @@ def test_harness_forks_injected_incidents_and_scores_them() -> None:
     assert found["after_usual_wake_h"] == pytest.approx((night.detected["anbu"] - ref) / 3600,
                                                         abs=1e-3)
     assert incident_line(out.incidents[0], ["anbu"])["usual_wake_at"] is None
+
+
+def test_an_incident_while_out_is_also_measured_from_the_return_that_did_not_happen() -> None:
+    h = 3600.0
+    out_gone = Incident(1, "a", 10 * h, "day", last_door=True, next_door=True, next_t=18 * h)
+    out_gone.detected["anbu"] = 19.5 * h  # back by 18:00 as a rule: found 1.5 h after
+    late = Incident(2, "a", 20 * h, "evening", last_door=True, next_door=True, next_t=19 * h)
+    late.detected["anbu"] = 21 * h  # the moment is after the return: measured from it
+    missed = Incident(3, "a", 9 * h, "day", last_door=True, next_door=True, next_t=12 * h)
+    missed.detected["anbu"] = None
+    home = Incident(4, "a", 9 * h, "day", last_door=False, next_door=False, next_t=9.5 * h)
+    home.detected["anbu"] = 10 * h
+    assert return_reference(out_gone) == 18 * h and return_reference(late) == 20 * h
+    assert return_reference(home) is None
+    line = incident_line(out_gone, ["anbu"])
+    assert line["detected"]["anbu"]["after_return_h"] == pytest.approx(1.5)
+    assert datetime.fromisoformat(line["return_at"]).timestamp() == 18 * h
+    outcome = Outcome(["anbu"], ["a"], 0.0, 30 * h, 0.0, [], [], [], {}, {"a": "UTC"})
+    got = incident_scores(outcome, [out_gone, late, missed, home], "anbu")
+    assert got["while_out_after_return"]["n"] == 3
+    assert got["while_out_after_return"]["median_h"] == pytest.approx(1.5)
+    assert got["while_out_after_return"]["p90_h"] is None  # one in three never found
 
 
 def test_quantiles_count_missed_incidents_as_infinitely_late() -> None:
