@@ -103,6 +103,8 @@ RET_SD_PRIOR_H, RET_SHRINK, RET_SD_FLOOR_H = 1.0, 3.0, 0.5
 #: day on the training homes were still judged by the length (while-out median 13.0 h)
 RET_MIN_N = 1.2
 RETURN_WINDOW_S = 1200.0
+#: door events this close together are one passage (open, then close)
+PASSAGE_S = 120.0
 #: home evidence of one motion trigger. Not more when another device corroborates it: with
 #: spurious triggers an hour in a four-PIR home, two of them within ten minutes are common,
 #: three or four within a quarter of an hour are not
@@ -130,6 +132,7 @@ FIELDS = (
     #: event while away ends the outing first, so the two never differ: see `away_since`)
     Field("pr_door", "float64", fill=NAN),
     Field("pr_pending", "bool"),
+    #: home evidence since the last door event; -1 after the door of a return (`on_door`)
     Field("pr_units", "float16"),
     #: away (the outing began at `pr_door`); until 73793dd a float64 `pr_away` (NaN: home)
     Field("pr_is_away", "bool"),
@@ -145,8 +148,8 @@ FIELDS = (
     Field("pr_back", "float16", (RET_CLASSES, 3)),
     #: last confirmed exit (relative seconds, see state.rel)
     Field("pr_last_exit", "float32", fill=NAN),
-    #: decayed count of exits per local hour (is this an hour the person goes out at?), in
-    #: sixteenths (`exits`; at most ~16 an hour)
+    #: decayed count of exits and returns through the door per local hour (is this an hour
+    #: the person is out at?), in sixteenths (`exits`; at most ~16 an hour)
     Field("pr_exits16", "uint8", (24,)),
     #: the current outing began in the person's rest hours (a wandering candidate)
     Field("pr_night", "bool"),
@@ -320,17 +323,30 @@ def return_thresholds(back: NDArray[Any], since: NDArray[np.float64],
 
 
 def on_door(hh: Table, i: int, t: float, offset: float = 0.0) -> bool:
-    """An exterior door event. Returns True when it ends an outing (the person is back)."""
+    """An exterior door event. Returns True when it ends an outing (the person is back).
+
+    Any other door event may be a departure (*pending*), except the door of a return and
+    the other half of its passage (within PASSAGE_S): the person has just come in. (Until
+    round 4 a return's door also began a pending departure; on the training homes a man
+    who came home at 02:08 and went straight to bed, or whose few movements fell within one
+    PIR's refractory time, was then "gone out at night": two of the three `wandering` false
+    alarms.)"""
     a = hh.a
     back = False
     if is_away(hh, i) and t >= a["pr_door"][i]:
         _come_back(hh, i, t, offset)
         back = True
+        # the person is out at this hour: a later exit at it is no wandering (on the training
+        # homes a man back at 02:08 one night went out at 03:01 the next)
+        hour = int(((t + offset) % 86400.0) // 3600.0)
+        a["pr_exits16"][i, hour] = _exits16(exits(a["pr_exits16"][i])[hour] + 1.0)
     d = float(a["pr_door"][i])
     if math.isnan(d) or t >= d:
+        # pr_units < 0: the last door event was a return (nothing else makes it negative)
+        same = a["pr_units"][i] < 0.0 and t - d <= PASSAGE_S
         a["pr_door"][i] = t
-        a["pr_pending"][i] = True
-        a["pr_units"][i] = 0.0
+        a["pr_pending"][i] = not (back or same)
+        a["pr_units"][i] = -1.0 if back or same else 0.0
     return back
 
 

@@ -98,7 +98,11 @@ def test_thresholds_from_a_gumbel_fit_of_daily_maxima() -> None:
     assert h30[1] < h[1]
     # nights in bed: the largest night seen (+30 %) once five nights are known
     hn = inactivity.thresholds(_moments(vals), S)[0, 0, 1]
-    assert hn[1] == pytest.approx(max(1.3 * 10.0, S.min_alarm))
+    assert hn[1] == pytest.approx(max(1.3 * 10.0, inactivity.REST_MIN_ALARM))
+    # ... and never below REST_MIN_ALARM, above the floor of a silence when up and about
+    low = inactivity.thresholds(_moments([v / 4 for v in vals] * 3), S)[0, 0]
+    assert low[1, 1] == pytest.approx(inactivity.REST_MIN_ALARM)
+    assert low[0, 1] == pytest.approx(S.min_alarm) and S.min_alarm < inactivity.REST_MIN_ALARM
 
 
 def test_a_class_with_few_days_borrows_conservatively() -> None:

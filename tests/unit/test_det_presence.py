@@ -70,6 +70,42 @@ def test_coming_back_through_the_door() -> None:
     assert m[1, 1] == pytest.approx(math.log(5000.0 / 3600.0), abs=1e-3)
 
 
+def test_the_door_of_a_return_starts_no_departure() -> None:
+    """Back at night, straight to bed: no movement after the door is not leaving again."""
+    hh = _home()
+    presence.on_door(hh, 0, T0, OFF)
+    presence.departures(hh, T0 + 900.0, S)
+    assert presence.on_door(hh, 0, T0 + 5000.0, OFF)  # opens: back
+    assert not presence.on_door(hh, 0, T0 + 5008.0, OFF)  # closes: the same passage
+    assert presence.departures(hh, T0 + 5000.0 + 3600.0, S).tolist() == []
+    assert not presence.is_away(hh, 0)
+    # only the door message of the return arrived (the other was lost): the same
+    hh2 = _home()
+    presence.on_door(hh2, 0, T0, OFF)
+    presence.departures(hh2, T0 + 900.0, S)
+    assert presence.on_door(hh2, 0, T0 + 5008.0, OFF)
+    assert presence.departures(hh2, T0 + 5008.0 + 3600.0, S).tolist() == []
+    # a later door event may be a departure again
+    presence.on_door(hh, 0, T0 + 9000.0, OFF)
+    assert presence.departures(hh, T0 + 9900.0, S).tolist() == [0]
+
+
+def test_a_return_at_night_is_an_hour_the_person_is_out_at() -> None:
+    """Back at 02:08 one night: going out at 03:00 another night is not wandering."""
+    hh = _home()
+    presence.on_door(hh, 0, T0, OFF)  # 14:00 local
+    presence.departures(hh, T0 + 900.0, S)
+    back = T0 + 12 * 3600.0 + 480.0  # 02:08 local
+    assert presence.on_door(hh, 0, back, OFF)
+    assert presence.exits(hh.a["pr_exits16"][0])[2] == 1.0
+    presence.note_exit(hh, 0, 3, True, True)
+    assert not hh.a["pr_night"][0]
+    # in a home whose person was never out at night, the same exit is a candidate
+    never = _home()
+    presence.note_exit(never, 0, 3, True, True)
+    assert never.a["pr_night"][0]
+
+
 def _outings(hh: Table, hours: list[float], local_start: float) -> None:
     """Outings of these lengths on the weekdays before T0's day, starting at `local_start`."""
     day = T0 - ((T0 + OFF) % 86400.0)  # local midnight of a Monday
