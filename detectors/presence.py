@@ -103,8 +103,6 @@ RET_SD_PRIOR_H, RET_SHRINK, RET_SD_FLOOR_H = 1.0, 3.0, 0.5
 #: day on the training homes were still judged by the length (while-out median 13.0 h)
 RET_MIN_N = 1.2
 RETURN_WINDOW_S = 1200.0
-#: door events this close together are one passage (open, then close)
-PASSAGE_S = 120.0
 #: home evidence of one motion trigger. Not more when another device corroborates it: with
 #: spurious triggers an hour in a four-PIR home, two of them within ten minutes are common,
 #: three or four within a quarter of an hour are not
@@ -132,7 +130,6 @@ FIELDS = (
     #: event while away ends the outing first, so the two never differ: see `away_since`)
     Field("pr_door", "float64", fill=NAN),
     Field("pr_pending", "bool"),
-    #: home evidence since the last door event; -1 after the door of a return (`on_door`)
     Field("pr_units", "float16"),
     #: away (the outing began at `pr_door`); until 73793dd a float64 `pr_away` (NaN: home)
     Field("pr_is_away", "bool"),
@@ -325,12 +322,14 @@ def return_thresholds(back: NDArray[Any], since: NDArray[np.float64],
 def on_door(hh: Table, i: int, t: float, offset: float = 0.0) -> bool:
     """An exterior door event. Returns True when it ends an outing (the person is back).
 
-    Any other door event may be a departure (*pending*), except the door of a return and
-    the other half of its passage (within PASSAGE_S): the person has just come in. (Until
-    round 4 a return's door also began a pending departure; on the training homes a man
-    who came home at 02:08 and went straight to bed, or whose few movements fell within one
-    PIR's refractory time, was then "gone out at night": two of the three `wandering` false
-    alarms.)"""
+    Every door event may be a departure (*pending*), the door of a return too: someone back
+    at 02:08 who goes straight to bed, in a home with few sensors, is then taken as gone out
+    again. That exit is not `wandering`, as the return counts its hour as one the person is
+    out at (on the training homes, two of three `wandering` false alarms were such returns).
+    Not starting a departure at a return's door removed those and two inactivity false
+    alarms as well, but a person who collapsed a minute after coming in to a sparse real
+    home (Ordonez A, with faults) was then scored at home, where the score is slow, and
+    missed within 24 h; taken as gone out again, the overdue rule found them at 16 h."""
     a = hh.a
     back = False
     if is_away(hh, i) and t >= a["pr_door"][i]:
@@ -342,11 +341,9 @@ def on_door(hh: Table, i: int, t: float, offset: float = 0.0) -> bool:
         a["pr_exits16"][i, hour] = _exits16(exits(a["pr_exits16"][i])[hour] + 1.0)
     d = float(a["pr_door"][i])
     if math.isnan(d) or t >= d:
-        # pr_units < 0: the last door event was a return (nothing else makes it negative)
-        same = a["pr_units"][i] < 0.0 and t - d <= PASSAGE_S
         a["pr_door"][i] = t
-        a["pr_pending"][i] = not (back or same)
-        a["pr_units"][i] = -1.0 if back or same else 0.0
+        a["pr_pending"][i] = True
+        a["pr_units"][i] = 0.0
     return back
 
 

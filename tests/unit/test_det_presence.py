@@ -70,26 +70,6 @@ def test_coming_back_through_the_door() -> None:
     assert m[1, 1] == pytest.approx(math.log(5000.0 / 3600.0), abs=1e-3)
 
 
-def test_the_door_of_a_return_starts_no_departure() -> None:
-    """Back at night, straight to bed: no movement after the door is not leaving again."""
-    hh = _home()
-    presence.on_door(hh, 0, T0, OFF)
-    presence.departures(hh, T0 + 900.0, S)
-    assert presence.on_door(hh, 0, T0 + 5000.0, OFF)  # opens: back
-    assert not presence.on_door(hh, 0, T0 + 5008.0, OFF)  # closes: the same passage
-    assert presence.departures(hh, T0 + 5000.0 + 3600.0, S).tolist() == []
-    assert not presence.is_away(hh, 0)
-    # only the door message of the return arrived (the other was lost): the same
-    hh2 = _home()
-    presence.on_door(hh2, 0, T0, OFF)
-    presence.departures(hh2, T0 + 900.0, S)
-    assert presence.on_door(hh2, 0, T0 + 5008.0, OFF)
-    assert presence.departures(hh2, T0 + 5008.0 + 3600.0, S).tolist() == []
-    # a later door event may be a departure again
-    presence.on_door(hh, 0, T0 + 9000.0, OFF)
-    assert presence.departures(hh, T0 + 9900.0, S).tolist() == [0]
-
-
 def test_a_return_at_night_is_an_hour_the_person_is_out_at() -> None:
     """Back at 02:08 one night: going out at 03:00 another night is not wandering."""
     hh = _home()

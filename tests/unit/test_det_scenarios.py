@@ -91,8 +91,8 @@ def test_a_nap_an_outing_and_a_lie_in_raise_no_escalated_alert(warm: HouseholdSt
 def test_a_collapse_in_the_afternoon_is_an_alarm_within_two_hours(
         warm: HouseholdState) -> None:
     found = scenario(warm, home(stop_at=at(15.0)), hours=20.0)
-    assert found == [(15.5, "inactivity", "caution"), (15.833, "inactivity", "alarm"),
-                     (16.25, "inactivity", "danger")]
+    assert found == [(15.75, "inactivity", "caution"), (15.917, "inactivity", "alarm"),
+                     (16.333, "inactivity", "danger")]
 
 
 def test_a_gateway_outage_is_a_device_alert_and_no_inactivity_alarm(
@@ -117,9 +117,9 @@ def test_spurious_motion_does_not_keep_a_silent_home_alive() -> None:
     e = Engine()
     e.add_household(h.household, h.timezone)
     found = drive(e, h.readings(), h.midnight(0), at(22.0), tick=600.0)
-    assert [f for f in found if f[0] > 0] == [(15.5, "inactivity", "caution"),
+    assert [f for f in found if f[0] > 0] == [(15.667, "inactivity", "caution"),
                                               (15.833, "inactivity", "alarm"),
-                                              (16.333, "inactivity", "danger")]
+                                              (16.5, "inactivity", "danger")]
 
 
 def test_a_stuck_pir_is_reported_and_ignored(warm: HouseholdState) -> None:
