@@ -287,12 +287,20 @@ def levels(hh: Table, idx: NDArray[np.int64], S: NDArray[np.float64],
     once warm, the fixed tiers on the time since the last confirmed sign before."""
     a = hh.a
     warm = a["in_days"][idx] >= s.warmup_days
-    blk = (((a["in_exc_start"][idx] + offset) % 86400.0) // BLOCK_S).astype(np.int64)
-    pose = np.minimum(a["in_exc_pose"][idx], 1).astype(np.int64)
-    h = a["in_h"][idx, blk, pose].astype(np.float64)
-    mult = a["in_mult"][idx, blk, pose].astype(np.float64)
-    h = h * mult[:, [0, 1, 1]]
-    learned = ((h[:, 0] <= S).astype(np.int8) + (h[:, 1] <= S) + (h[:, 2] <= S)).astype(np.int8)
+    # every learned threshold is at least the lower of min_caution and 0.8 x min_alarm (the
+    # floors in `thresholds`; the factors are >= 1), so only the homes whose score has
+    # reached it need their class's thresholds looked up
+    learned = np.zeros(idx.shape[0], dtype=np.int8)
+    k = np.flatnonzero(warm & (min(s.min_caution, 0.8 * s.min_alarm) <= S))
+    if k.shape[0]:
+        rows = idx[k]
+        blk = (((a["in_exc_start"][rows] + offset[k]) % 86400.0) // BLOCK_S).astype(np.int64)
+        pose = np.minimum(a["in_exc_pose"][rows], 1).astype(np.int64)
+        h = a["in_h"][rows, blk, pose].astype(np.float64)
+        mult = a["in_mult"][rows, blk, pose].astype(np.float64)
+        h = h * mult[:, [0, 1, 1]]
+        sk = S[k]
+        learned[k] = (h[:, 0] <= sk).astype(np.int8) + (h[:, 1] <= sk) + (h[:, 2] <= sk)
     f = np.asarray(s.fixed_hours) * 3600.0
     sil = np.nan_to_num(silence, nan=0.0)
     fixed = ((sil >= f[0]).astype(np.int8) + (sil >= f[1]) + (sil >= f[2])).astype(np.int8)
@@ -371,7 +379,8 @@ def thresholds(mom: NDArray[Any], s: DetectorSettings) -> NDArray[np.float64]:
     # nights in bed: their daily maxima mix nights split by a toilet visit with whole ones,
     # and moments of a mixture overstate the spread; the largest night seen (+30 %) is the bar
     gumbel[:, :, 1] = np.where(n[:, :, 1] >= 5.0, 0.0, gumbel[:, :, 1])
-    floor_a = np.broadcast_to(np.array([s.min_alarm, REST_MIN_ALARM]), mean.shape)
+    floor_a = np.broadcast_to(np.array([s.min_alarm, max(s.min_alarm, REST_MIN_ALARM)]),
+                              mean.shape)
     h_a = np.maximum.reduce([gumbel, top, floor_a])
     h_c = np.minimum(np.maximum(mu + _gumbel_y(s.caution_per_month) * beta, s.min_caution),
                      0.8 * h_a)

@@ -202,22 +202,28 @@ def rest_levels(hh: Table, idx: NDArray[np.int64], now: NDArray[np.float64],
     be found only by the 24 h net. A rest that reaches into the person's usual night is
     held to the bed's limit, wherever it is (the "into bed" message may have been lost)."""
     a = hh.a
-    post = a["pr_posture"][idx].astype(np.int64)
-    rmax = a["pr_rmax"][idx].astype(np.float64)
-    since = a["pr_psince"][idx].astype(np.float64) + REL_BASE
-    night = rhythm.overlaps_rest(a["rh_rest"][idx], np.nan_to_num(since, nan=0.0), now,
-                                 offset)
+    out = np.zeros(idx.shape[0], dtype=np.int8)
+    quiet = np.nan_to_num(silence, nan=0.0) >= REST_QUIET_H * 3600.0
+    k = np.flatnonzero(warm & quiet & (a["pr_posture"][idx] != 0))  # resting, quiet: few
+    if k.shape[0] == 0:
+        return out
+    rows, now = idx[k], now[k]
+    post = a["pr_posture"][rows].astype(np.int64)
+    rmax = a["pr_rmax"][rows].astype(np.float64)
+    since = a["pr_psince"][rows].astype(np.float64) + REL_BASE
+    night = rhythm.overlaps_rest(a["rh_rest"][rows], np.nan_to_num(since, nan=0.0), now,
+                                 offset[k])
     bed = ((post & IN_BED) != 0) | night
     seat = (post & ON_SEAT) != 0
     limit = np.maximum(np.where(bed, rmax[:, 0], 0.0), np.where(seat, rmax[:, 1], 0.0))
     pad = np.where(bed, REST_PAD_H[0], REST_PAD_H[1])
     hours = (now - since) / 3600.0
-    quiet = np.nan_to_num(silence, nan=0.0) >= REST_QUIET_H * 3600.0
-    known = warm & (post != 0) & (limit >= REST_MIN_H) & quiet & ~np.isnan(hours)
+    known = (limit >= REST_MIN_H) & ~np.isnan(hours)
     hours = np.nan_to_num(hours, nan=0.0)
     lvl = ((hours >= REST_CAUTION * limit + pad).astype(np.int8)
            + (hours >= REST_ALARM * limit + pad))
-    return np.where(known, lvl, 0).astype(np.int8)
+    out[k] = np.where(known, lvl, 0)
+    return out
 
 
 def resting(hh: Table, i: int) -> bool:
