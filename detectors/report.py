@@ -8,6 +8,7 @@ or p90 that falls on a missed incident is reported as null (shown as "> 24 h"), 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -73,25 +74,23 @@ def incident_scores(out: Outcome, incs: list[Incident], spec: str) -> dict[str, 
                       ("while_out", [i for i in incs if i.last_door and i.next_door])):
         res[name] = {"all": _stats(sel, spec)} | {
             b: _stats([i for i in sel if i.bucket == b], spec) for b in BUCKETS}
-    after_wake = []
-    for inc in incs:
-        ref = wake_reference(out, inc)
-        if ref is None:
-            continue
-        t = inc.detected.get(spec)
-        after_wake.append(math.inf if t is None else (t - ref) / 3600.0)
-    res["night_after_usual_wake"] = {"n": len(after_wake), "median_h": _q(after_wake, 0.5),
-                                     "p90_h": _q(after_wake, 0.9)}
-    after_ret = []
-    for inc in incs:
-        ref = return_reference(inc)
-        if ref is None:
-            continue
-        t = inc.detected.get(spec)
-        after_ret.append(math.inf if t is None else (t - ref) / 3600.0)
-    res["while_out_after_return"] = {"n": len(after_ret), "median_h": _q(after_ret, 0.5),
-                                     "p90_h": _q(after_ret, 0.9)}
+    res["night_after_usual_wake"] = _after(incs, spec, lambda i: wake_reference(out, i))
+    res["while_out_after_return"] = _after(incs, spec, return_reference)
     return res
+
+
+def _after(incs: list[Incident], spec: str, reference: Callable[[Incident], float | None]
+           ) -> dict[str, Any]:
+    """Delays (hours) counted from `reference` instead of the moment, for the incidents that
+    have one (a missed one is infinitely late)."""
+    d = []
+    for inc in incs:
+        ref = reference(inc)
+        if ref is None:
+            continue
+        t = inc.detected.get(spec)
+        d.append(math.inf if t is None else (t - ref) / 3600.0)
+    return {"n": len(d), "median_h": _q(d, 0.5), "p90_h": _q(d, 0.9)}
 
 
 def false_alarms(out: Outcome, spec: str) -> dict[str, Any]:
