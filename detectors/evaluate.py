@@ -91,6 +91,11 @@ class Incident:
     #: that, in the test, never happens)
     next_t: float | None = None
 
+    @property
+    def while_out(self) -> bool:
+        """The person's last and next messages around the moment were the exterior door."""
+        return bool(self.last_door and self.next_door)
+
 
 @dataclass(slots=True)
 class Alert:
@@ -282,7 +287,7 @@ def incident_line(inc: Incident, specs: list[str], wake_ref: float | None = None
                        "after_return_h": None if t is None or ret_ref is None
                        else round((t - ret_ref) / 3600, 3)}
     return {"household": inc.household, "at": at(inc.t0), "bucket": inc.bucket,
-            "source": inc.source, "while_out": bool(inc.last_door and inc.next_door),
+            "source": inc.source, "while_out": inc.while_out,
             "usual_wake_at": at(wake_ref), "return_at": at(ret_ref), "detected": found}
 
 
@@ -291,7 +296,7 @@ def return_reference(inc: Incident) -> float | None:
     later of it and the moment), what "after the return" is measured from; None otherwise.
     Like the usual waking time for a night in bed, it is ground truth the detector is not
     given: nobody can know that someone is not coming back before they would have."""
-    if not (inc.last_door and inc.next_door) or inc.next_t is None:
+    if not inc.while_out or inc.next_t is None:
         return None
     return max(inc.t0, inc.next_t)
 

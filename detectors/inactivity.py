@@ -287,11 +287,10 @@ def levels(hh: Table, idx: NDArray[np.int64], S: NDArray[np.float64],
     once warm, the fixed tiers on the time since the last confirmed sign before."""
     a = hh.a
     warm = a["in_days"][idx] >= s.warmup_days
-    # every learned threshold is at least the lower of min_caution and 0.8 x min_alarm (the
-    # floors in `thresholds`; the factors are >= 1), so only the homes whose score has
-    # reached it need their class's thresholds looked up
+    # only the homes whose score has reached the lowest threshold there can be need their
+    # class's thresholds looked up (the factors are >= 1)
     learned = np.zeros(idx.shape[0], dtype=np.int8)
-    k = np.flatnonzero(warm & (min(s.min_caution, 0.8 * s.min_alarm) <= S))
+    k = np.flatnonzero(warm & (lowest_threshold(s) <= S))
     if k.shape[0]:
         rows = idx[k]
         blk = (((a["in_exc_start"][rows] + offset[k]) % 86400.0) // BLOCK_S).astype(np.int64)
@@ -356,6 +355,12 @@ def _gumbel_y(per_month: float) -> float:
     one at a time)."""
     p = min(max(per_month / 30.0 / BLOCKS, 1e-6), 0.5)
     return -math.log(-math.log(1.0 - p))
+
+
+def lowest_threshold(s: DetectorSettings) -> float:
+    """No threshold `thresholds` sets is below this: the caution is at least min_caution
+    or 0.8 x an alarm that is at least min_alarm; the fallbacks are multiples of these."""
+    return min(s.min_caution, 0.8 * s.min_alarm)
 
 
 def thresholds(mom: NDArray[Any], s: DetectorSettings) -> NDArray[np.float64]:

@@ -343,8 +343,7 @@ def on_door(hh: Table, i: int, t: float, offset: float = 0.0) -> bool:
         back = True
         # the person is out at this hour: a later exit at it is no wandering (on the training
         # homes a man back at 02:08 one night went out at 03:01 the next)
-        hour = int(((t + offset) % 86400.0) // 3600.0)
-        a["pr_exits16"][i, hour] = _exits16(exits(a["pr_exits16"][i])[hour] + 1.0)
+        _count_hour(hh, i, int(((t + offset) % 86400.0) // 3600.0))
     d = float(a["pr_door"][i])
     if math.isnan(d) or t >= d:
         a["pr_door"][i] = t
@@ -408,7 +407,12 @@ def note_exit(hh: Table, i: int, hour: int, rest: bool, warm: bool) -> None:
     ex = exits(hh.a["pr_exits16"][i])
     usual = float(ex[(hour - 1) % 24] + ex[hour] + ex[(hour + 1) % 24])
     hh.a["pr_night"][i] = warm and rest and usual < 0.5
-    hh.a["pr_exits16"][i, hour] = _exits16(ex[hour] + 1.0)
+    _count_hour(hh, i, hour)
+
+
+def _count_hour(hh: Table, i: int, hour: int) -> None:
+    """One more exit or return through the door at local `hour` (`pr_exits16`)."""
+    hh.a["pr_exits16"][i, hour] = _exits16(exits(hh.a["pr_exits16"][i])[hour] + 1.0)
 
 
 def overdue_levels(hh: Table, idx: NDArray[np.int64], now: NDArray[np.float64],

@@ -70,8 +70,8 @@ def incident_scores(out: Outcome, incs: list[Incident], spec: str) -> dict[str, 
     }
     for b in BUCKETS:
         res[b] = _stats([i for i in incs if i.bucket == b], spec)
-    for name, sel in (("at_home", [i for i in incs if not (i.last_door and i.next_door)]),
-                      ("while_out", [i for i in incs if i.last_door and i.next_door])):
+    for name, sel in (("at_home", [i for i in incs if not i.while_out]),
+                      ("while_out", [i for i in incs if i.while_out])):
         res[name] = {"all": _stats(sel, spec)} | {
             b: _stats([i for i in sel if i.bucket == b], spec) for b in BUCKETS}
     res["night_after_usual_wake"] = _after(incs, spec, lambda i: wake_reference(out, i))
