@@ -132,29 +132,30 @@ def gateway_levels(hh: Table, now: float, offline: NDArray[np.bool_]) -> NDArray
     return ((span >= 600.0).astype(np.int8) + (span >= 12 * 3600.0)).astype(np.int8)
 
 
-def device_levels(dv: Table, hh: Table, now: float, hh_offline: NDArray[np.bool_],
+def device_levels(dv: Table, rows: slice, now: float, hh_offline: NDArray[np.bool_],
                   hh_live: NDArray[np.bool_], s: DetectorSettings) -> NDArray[np.int8]:
-    """(m, 4) wanted levels for every device: offline, battery, stuck, silent."""
+    """(m, 4) wanted levels for the m devices of `rows` (a range of rows: the columns are
+    read as views): offline, battery, stuck, silent."""
     a = dv.a
-    m = dv.n
+    m = len(range(*rows.indices(dv.n)))
     out = np.zeros((m, 4), dtype=np.int8)
     if m == 0:
         return out
     rnow = rel(now)
-    owner = a["dv_hh"][:m]
+    owner = a["dv_hh"][rows]
     gw_ok = ~hh_offline[owner]
-    seen = a["dv_seen"][:m].astype(np.float64)
-    out[:, OFFLINE] = a["dv_status"][:m] & gw_ok & (rnow - seen >= s.device_timeout_s)
-    batt = a["dv_batt"][:m].astype(np.float64)
+    seen = a["dv_seen"][rows].astype(np.float64)
+    out[:, OFFLINE] = a["dv_status"][rows] & gw_ok & (rnow - seen >= s.device_timeout_s)
+    batt = a["dv_batt"][rows].astype(np.float64)
     out[:, BATTERY] = ~np.isnan(batt) & (batt <= s.battery_low_pct)
-    since = a["dv_msince"][:m].astype(np.float64)
-    paused = rnow - a["dv_mlast"][:m].astype(np.float64) > PAUSE_S
+    since = a["dv_msince"][rows].astype(np.float64)
+    paused = rnow - a["dv_mlast"][rows].astype(np.float64) > PAUSE_S
     span = np.where(np.isnan(since) | paused, 0.0, rnow - since)
     out[:, STUCK] = (span >= s.stuck_s) & (
-        a["dv_mcount"][:m] >= STUCK_MIN_PER_H * span / 3600.0)
-    quiet = rnow - a["dv_sign"][:m].astype(np.float64)
-    daily = (a["dv_fired"][:m].astype(np.float64) >= 0.8) & np.isin(a["dv_kind"][:m],
-                                                                    _PERSON_CODES)
+        a["dv_mcount"][rows] >= STUCK_MIN_PER_H * span / 3600.0)
+    quiet = rnow - a["dv_sign"][rows].astype(np.float64)
+    daily = (a["dv_fired"][rows].astype(np.float64) >= 0.8) & np.isin(a["dv_kind"][rows],
+                                                                      _PERSON_CODES)
     out[:, SILENT] = daily & gw_ok & hh_live[owner] & (quiet >= s.silent_s)
     return out
 

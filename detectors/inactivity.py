@@ -275,8 +275,8 @@ def score(hh: Table, idx: NDArray[np.int64], horizon: NDArray[np.float64],
     for sel, table in ((~pose, "rh_cum"), (pose, "rh_rcum")):
         rows = idx[sel]
         if rows.shape[0]:
-            out[sel] += rhythm.integrate(a[table][rows], a["in_tref"][rows], horizon[sel],
-                                         offset[sel])
+            out[sel] += rhythm.integrate(a[table], a["in_tref"][rows], horizon[sel],
+                                         offset[sel], rows)
     return out
 
 
@@ -294,10 +294,13 @@ def levels(hh: Table, idx: NDArray[np.int64], S: NDArray[np.float64],
     if k.shape[0]:
         rows = idx[k]
         blk = (((a["in_exc_start"][rows] + offset[k]) % 86400.0) // BLOCK_S).astype(np.int64)
-        pose = np.minimum(a["in_exc_pose"][rows], 1).astype(np.int64)
-        h = a["in_h"][rows, blk, pose].astype(np.float64)
-        mult = a["in_mult"][rows, blk, pose].astype(np.float64)
-        h = h * mult[:, [0, 1, 1]]
+        cls = blk * POSES + np.minimum(a["in_exc_pose"][rows], 1).astype(np.int64)
+        # one flat `take` per table (a fancy index on three axes costs several times more)
+        h = np.take(a["in_h"].reshape(-1), (rows * (BLOCKS * POSES) + cls)[:, None] * 3
+                    + np.arange(3)).astype(np.float64)
+        mult = np.take(a["in_mult"].reshape(-1), (rows * (BLOCKS * POSES) + cls)[:, None] * 2
+                       + np.array([0, 1, 1])).astype(np.float64)
+        h = h * mult
         sk = S[k]
         learned[k] = (h[:, 0] <= sk).astype(np.int8) + (h[:, 1] <= sk) + (h[:, 2] <= sk)
     f = np.asarray(s.fixed_hours) * 3600.0

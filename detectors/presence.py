@@ -211,9 +211,12 @@ def rest_levels(hh: Table, idx: NDArray[np.int64], now: NDArray[np.float64],
     post = a["pr_posture"][rows].astype(np.int64)
     rmax = a["pr_rmax"][rows].astype(np.float64)
     since = a["pr_psince"][rows].astype(np.float64) + REL_BASE
-    night = rhythm.overlaps_rest(a["rh_rest"][rows], np.nan_to_num(since, nan=0.0), now,
-                                 offset[k])
-    bed = ((post & IN_BED) != 0) | night
+    bed = (post & IN_BED) != 0
+    off_bed = np.flatnonzero(~bed)  # most resting homes are in bed: only the others need this
+    if off_bed.shape[0]:
+        bed[off_bed] = rhythm.overlaps_rest(
+            a["rh_rest"][rows[off_bed]], np.nan_to_num(since[off_bed], nan=0.0),
+            now[off_bed], offset[k][off_bed])
     seat = (post & ON_SEAT) != 0
     limit = np.maximum(np.where(bed, rmax[:, 0], 0.0), np.where(seat, rmax[:, 1], 0.0))
     pad = np.where(bed, REST_PAD_H[0], REST_PAD_H[1])

@@ -232,9 +232,11 @@ def add_exposure(e_row: NDArray[Any], t1: float, t2: float, offset: float,
 
 # -- vectorised (every household at once) ----------------------------------------------
 def integrate(cum: NDArray[Any], t1: NDArray[np.float64], t2: NDArray[np.float64],
-              offset: NDArray[np.float64]) -> NDArray[np.float64]:
+              offset: NDArray[np.float64], rows: NDArray[np.int64] | None = None
+              ) -> NDArray[np.float64]:
     """Λ(t1, t2) per row; `cum` is (n, D, 25) with D = 2 daytypes or 1 (one profile for all
-    days), the others (n,). Zero where t2 <= t1."""
+    days), the others (n,). Zero where t2 <= t1. With `rows`, the tables are `cum[rows]`,
+    read in place (a whole state column, not a copy of its rows: the tick's largest cost)."""
     n = t1.shape[0]
     if n == 0:
         return np.zeros(0)
@@ -249,14 +251,15 @@ def integrate(cum: NDArray[Any], t1: NDArray[np.float64], t2: NDArray[np.float64
     wk1 = (d1i + 3) % 7
     wk2 = (d2i + 3) % 7
     d = cum.shape[1]
-    flat = cum.reshape(n, d * (SLOTS + 1))
-    rows = np.arange(n)
+    flat = cum.reshape(cum.shape[0], d * (SLOTS + 1))
+    if rows is None:
+        rows = np.arange(n)
     f1 = _interp(flat, rows, np.minimum((wk1 >= 5).astype(np.int64), d - 1), x1)
     f2 = _interp(flat, rows, np.minimum((wk2 >= 5).astype(np.int64), d - 1), x2)
     nd = d2i - d1i
     full, rem = np.divmod(nd, 7)
     we = 2 * full + _WE[wk1, rem]
-    whole = (nd - we) * flat[:, SLOTS] + we * flat[:, d * (SLOTS + 1) - 1]
+    whole = (nd - we) * flat[rows, SLOTS] + we * flat[rows, d * (SLOTS + 1) - 1]
     out: NDArray[np.float64] = (whole + f2 - f1).astype(np.float64)
     return np.maximum(out, 0.0)
 

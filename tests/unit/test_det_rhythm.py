@@ -50,6 +50,10 @@ def test_vectorised_and_scalar_integrals_agree() -> None:
     one = [rhythm.integrate_one(cum[k], float(t1[k]), float(t2[k]), SEOUL) for k in range(n)]
     assert vec == pytest.approx(one, rel=1e-5)
     assert rhythm.integrate(cum, t2, t1, off).tolist() == [0.0] * n
+    # the rows of a larger table, read in place, give the same as a copy of them
+    rows = rng.permutation(n)[:20]
+    assert rhythm.integrate(cum, t1[:20], t2[:20], off[:20], rows).tolist() == (
+        rhythm.integrate(cum[rows], t1[:20], t2[:20], off[:20]).tolist())
 
 
 def test_one_profile_table_is_used_for_every_day() -> None:
