@@ -40,8 +40,14 @@ MIN_DAYS = 5.0
 #: the spread of waking times is taken as at least this (hours)
 SD_FLOOR_H = 0.5
 #: alarm at the later of the mean + ALARM_Z x spread and the latest recent waking time +
-#: ALARM_PAD_H (a lie-in an hour later than ever is not an alarm)
+#: ALARM_PAD_H (a lie-in an hour later than ever is not an alarm) ...
 ALARM_Z, ALARM_PAD_H = 2.5, 1.25
+#: ... and with this many (decayed) mornings on record, at the latest recent waking time +
+#: ALARM_PAD_H alone: it has seen the person's late mornings by then, while the spread of
+#: someone up at 05:30 on working days and at 10:00 on the others overstates how late they
+#: ever get up (on the training homes, the middle-aged men's nights: 4.91 -> 4.28 h after
+#: the usual waking time, the daytime median 2.17 -> 2.09 h, the same false alarms)
+LATEST_ONLY_DAYS = 14.0
 #: the silence must have begun at least this long before the usual waking time (a night),
 #: and at most NIGHT_SPAN_H before the alarm time
 BEFORE_H, NIGHT_SPAN_H = 1.0, 16.0
@@ -137,7 +143,8 @@ def deadlines(m: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.f
     mean = m[:, 1] / np.maximum(n, 1e-9)
     sd = np.maximum(np.sqrt(np.maximum(m[:, 2] / np.maximum(n, 1e-9) - mean**2, 0.0)),
                     SD_FLOOR_H)
-    alarm = np.maximum(mean + ALARM_Z * sd, m[:, 3] + ALARM_PAD_H)
+    latest = m[:, 3] + ALARM_PAD_H
+    alarm = np.where(n >= LATEST_ONLY_DAYS, latest, np.maximum(mean + ALARM_Z * sd, latest))
     return mean, alarm, n >= MIN_DAYS
 
 
