@@ -234,13 +234,12 @@ class Engine:
         hh, s = self.hh, self.s
         before = float(hh.a["sg_confirmed"][i])
         counted, corr = signs.count(hh, self.dv, i, j, t, sign, s)
-        if hh.a["sg_confirmed"][i] == t and not before >= t:
+        confirmed = hh.a["sg_confirmed"][i] == t and not before >= t
+        if confirmed and not math.isnan(before) and not presence.is_away(hh, i):
             # a confirmed sign ends a silence: waking up, if it was a night's
-            if not math.isnan(before) and not presence.is_away(hh, i):
-                in_rest = rhythm.overlaps_rest_one(hh.a["rh_rest"][i], before, before, off)
-                routine.on_silence_end(hh, i, before, t, off,
-                                       bool(hh.a["in_exc_pose"][i]) or in_rest, in_rest)
-            routine.on_confirmed(hh, i, t, off)
+            in_rest = rhythm.overlaps_rest_one(hh.a["rh_rest"][i], before, before, off)
+            routine.on_silence_end(hh, i, before, t, off,
+                                   bool(hh.a["in_exc_pose"][i]) or in_rest, in_rest)
         if exterior:
             back = presence.on_door(hh, i, t, off)
         elif counted:
@@ -254,6 +253,14 @@ class Engine:
                 devices.on_sign(self.dv, j)
             inactivity.on_sign(hh, i, t, sign == Sign.NOISY, corr, off,
                                not presence.is_away(hh, i), s, counted)
+        if confirmed and (hh.a["in_S"][i] <= 0.0 or signs.strong(
+                hh, i, sign, float(rhythm.noise_rate(hh.a["rh_zn"][i], hh.a["rh_ze"][i],
+                                                     s.noise_per_h)))):
+            # the night's silence is over for the waking rule only once the evidence of life
+            # outweighs it, or noise could hardly have made it: three triggers in 20 minutes
+            # that leave the score up (a pet, the sun or a chatty PIR at one an hour, in a
+            # home with few sensors) do not end it
+            routine.on_confirmed(hh, i, t, off)
 
     def _heard(self, i: int, t: float, off: float) -> None:
         a = self.hh.a

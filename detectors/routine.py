@@ -49,8 +49,9 @@ ALARM_Z, ALARM_PAD_H = 2.5, 1.25
 #: the usual waking time, the daytime median 2.17 -> 2.09 h, the same false alarms)
 LATEST_ONLY_DAYS = 14.0
 #: the silence must have begun at least this long before the usual waking time (a night),
-#: and at most NIGHT_SPAN_H before the alarm time
-BEFORE_H, NIGHT_SPAN_H = 1.0, 16.0
+#: and at most NIGHT_SPAN_H before it (an evening: 16 h before the *deadline* left out
+#: Ordonez A's evenings, whose deadline is 14:50, unless noise broke the silence at night)
+BEFORE_H, NIGHT_SPAN_H = 1.0, 18.0
 
 FIELDS = (
     #: decayed moments of the local waking hour: days, sum, sum of squares, latest (decayed
@@ -118,12 +119,14 @@ def new_day(hh: Table, idx: NDArray[np.int64], gamma: NDArray[np.float64],
 def _due(alarm: NDArray[Any], lead: NDArray[Any], start: NDArray[np.float64],
          offset: NDArray[np.float64]) -> NDArray[np.float32]:
     """Relative seconds at which a silence that began at `start` becomes an alarm: the first
-    `alarm` local hour after it began, if it began at least `lead` and at most NIGHT_SPAN_H
-    hours before; NaN otherwise."""
+    `alarm` local hour after it began, if it began at least `lead` (BEFORE_H before the
+    usual waking time) and at most NIGHT_SPAN_H before the usual waking time; NaN
+    otherwise."""
     s_loc = (start + offset) / 3600.0
     began = (alarm.astype(np.float64) - (s_loc % 24.0)) % 24.0
     began = np.where(began == 0.0, 24.0, began)
-    ok = (began >= lead.astype(np.float64)) & (began <= NIGHT_SPAN_H) & ~np.isnan(start)
+    lead64 = lead.astype(np.float64)
+    ok = (began >= lead64) & (began <= NIGHT_SPAN_H + lead64 - BEFORE_H) & ~np.isnan(start)
     out: NDArray[np.float32] = np.where(ok, start - REL_BASE + began * 3600.0, NAN).astype(
         np.float32)
     return out

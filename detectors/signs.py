@@ -27,6 +27,29 @@ from detectors.state import Field, Table, rel
 NAN = math.nan
 BURST_S = 1200.0
 BURST_N = 3
+#: a burst is *strong* when noise alone would follow its first trigger with this many others
+#: less often than this (Poisson, at the home's learned noise rate)
+STRONG_P = 0.01
+
+
+def burst_needed(noise_per_h: float) -> int:
+    """Noisy signs within BURST_S that make a strong burst (at least BURST_N): at one
+    spurious trigger an hour 4, at 0.25 or less 3."""
+    mu = max(noise_per_h, 0.0) * BURST_S / 3600.0
+    term = math.exp(-mu)
+    tail = 1.0 - term  # P(N >= 1) other triggers within the burst
+    k = 1
+    while tail > STRONG_P and k < 20:
+        term *= mu / k
+        tail -= term
+        k += 1
+    return max(BURST_N, k + 1)
+
+
+def strong(hh: Table, i: int, sign: Sign, noise_per_h: float) -> bool:
+    """Is the sign just counted one that noise can hardly make: a reliable one, or one
+    that brings the current burst of noisy ones to `burst_needed`?"""
+    return sign == Sign.RELIABLE or int(hh.a["sg_burst_n"][i]) >= burst_needed(noise_per_h)
 
 
 class Sign(enum.IntEnum):

@@ -70,3 +70,15 @@ def test_corroboration_and_confirmation() -> None:
     assert signs.count(hh, dv, 0, 2, t0 + 5000.0, Sign.RELIABLE, S) == (True, True)
     assert hh.a["sg_confirmed"][0] == t0 + 5000.0
     assert hh.a["sg_last_dev"][0] == 2
+
+
+def test_a_strong_burst_is_one_noise_would_hardly_make() -> None:
+    # the home's own noise rate sets how many triggers within 20 minutes are strong
+    assert signs.burst_needed(0.0) == signs.BURST_N == 3
+    assert signs.burst_needed(0.25) == 3
+    assert signs.burst_needed(1.0) == 4
+    assert signs.burst_needed(3.0) == 6
+    # noise at one an hour follows a trigger with 3 more in 20 minutes less than 1 % of times
+    mu = 1.0 * signs.BURST_S / 3600.0
+    p3 = 1.0 - math.exp(-mu) * (1.0 + mu + mu * mu / 2.0)
+    assert p3 < signs.STRONG_P < 1.0 - math.exp(-mu) * (1.0 + mu)
