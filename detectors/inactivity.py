@@ -155,13 +155,17 @@ def _tables(hh: Table, i: int) -> tuple[NDArray[Any], tuple[NDArray[Any], ...],
     return cum, (a["rh_n"][i],), (a["rh_e"][i],)
 
 
+def rests_on_record(hh: Table, i: int) -> bool:
+    """Has this home's bed or seat sensor shown resting (ASSUME_REST_MIN_H decayed hours)?"""
+    return float(hh.a["rh_re"][i].sum()) >= ASSUME_REST_MIN_H
+
+
 def usually_resting(hh: Table, i: int, t: float, offset: float) -> bool:
     """Is this person often resting (bed or seat) at this hour of the day, in a home whose
     pressure sensors have shown resting before?"""
     a = hh.a
     rest = a["rh_re"][i]
-    total = float(rest.sum())
-    if total < ASSUME_REST_MIN_H:
+    if not rests_on_record(hh, i):
         return False
     hour = int(((t + offset) % 86400.0) // 3600.0)
     e = a["rh_e"][i]

@@ -101,19 +101,3 @@ def test_an_irregular_sleeper_gets_a_later_deadline_and_few_days_none() -> None:
     _learn(few, [7.0, 7.0, 7.0])
     assert _level(few, _at(3, -1.0), _at(3, 13.0)) == 0
 
-
-def test_with_weeks_of_mornings_a_two_mode_sleeper_is_judged_by_the_late_ones() -> None:
-    """Up at 05:30 on working days, at 09:00-10:30 on the others: the spread of the two
-    together would put the deadline at ~14:00; the latest recent morning + the pad is it."""
-    hh = _home()
-    late = [9.0, 9.8, 10.3, 9.4, 10.0, 9.6, 10.2, 9.1, 9.9]
-    _learn(hh, [5.5 if d % 3 == 0 else late[d % len(late)] for d in range(15)])
-    mean, alarm, _known = routine.deadlines(hh.a["wk_m"][:1].astype(np.float64))
-    latest = float(hh.a["wk_m"][0, 3])
-    assert 10.0 <= latest <= 10.3
-    assert alarm[0] == pytest.approx(latest + routine.ALARM_PAD_H, abs=0.02)
-    spread = math.sqrt(float(hh.a["wk_m"][0, 2]) / float(hh.a["wk_m"][0, 0]) - mean[0] ** 2)
-    assert mean[0] + routine.ALARM_Z * spread > alarm[0] + 1.0
-    night = _at(15, 1.5)  # in bed since 01:30
-    assert _level(hh, night, _at(15, latest + 1.0)) == 0  # an hour later than lately: a lie-in
-    assert _level(hh, night, _at(15, latest + 1.4)) == 2

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -253,7 +253,9 @@ def test_a_burst_of_spurious_motion_does_not_end_the_night_of_a_person_not_up(
     rare for noise at that rate: the waking rule keeps the night's deadline (taken as the
     end of the night, they moved it to the next day, leaving the person to the slower
     score). A fourth within the 20 minutes, which noise makes about once in 300 of its
-    triggers, does end it; so does the fridge door, a reliable sign."""
+    triggers, does end it; so does the fridge door, a reliable sign. In a home whose bed
+    sensor never showed anyone resting (or that has none), motion is all that can show
+    the person getting up, so the three do end the night there."""
     h = home(stop_at=at(3.0))
     burst = [Reading(h.household, dev, Kind.MOTION,
                      datetime.fromtimestamp(at(hour), UTC), None, 1.0, {"motion": True})
@@ -279,6 +281,12 @@ def test_a_burst_of_spurious_motion_does_not_end_the_night_of_a_person_not_up(
     e.observe([Reading(h.household, "contact-fridge", Kind.CONTACT,
                        datetime.fromtimestamp(at(6.8), UTC), None, 1.0, {"open": True})])
     assert math.isnan(e.hh.a["wk_due"][i])
+    e.hh.a["wk_due"][i] = due
+    e.hh.a["in_S"][i] = 30.0
+    e.hh.a["rh_re"][i] = 0.0
+    later = [replace(r, time=r.time + timedelta(hours=1)) for r in burst[:3]]
+    e.observe(later)
+    assert float(e.hh.a["in_S"][i]) > 0.0 and math.isnan(e.hh.a["wk_due"][i])
 
 
 def test_a_worker_who_does_not_come_home_is_overdue_in_the_evening(
