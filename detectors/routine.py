@@ -13,7 +13,10 @@ began the evening or night before and is still going on well past the usual waki
 then evidence on its own: an alarm once it is later than the person has got up for a long
 while (`levels`). No caution: a lie-in is normal, and the score raises its own cautions.
 This catches a collapse in bed or at night in homes where the score grows slowly (no bed
-sensor, few sensors, spurious triggers taking some of it off).
+sensor, few sensors, spurious triggers taking some of it off). In a home whose bed or seat
+sensor shows the person resting, the silence this rule judges ends only at a sign that noise
+can hardly make (`on_confirmed` is called for a reliable sign, a sign that brings the score
+back to 0, or a strong burst: `signs.strong`); elsewhere any confirmed sign ends it.
 """
 
 from __future__ import annotations
