@@ -106,6 +106,10 @@ class Alert:
     at: float
 
 
+#: household properties a recording's header may give, by which `anbu eval` splits its scores
+GROUP_KEYS = ("persona", "sensors")
+
+
 @dataclass(slots=True)
 class Outcome:
     detectors: list[str]
@@ -121,6 +125,8 @@ class Outcome:
     messages: int = 0
     #: signs of life per household and local day on the unmodified stream (weekly trend)
     activity: DailyActivity | None = None
+    #: what the recording says of each household (`persona`, `sensors`: simulated homes)
+    groups: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def plan_incidents(households: list[tuple[str, str]], start: float, end: float,
@@ -355,7 +361,9 @@ def evaluate(header: dict[str, Any], messages: Iterator[Message], specs: list[st
             if first:
                 inc.detected_kind[spec] = first.kind
     wakes = {hid: usual_wake(ts, h.timezones[hid]) for hid, ts in h.person_times.items()}
+    groups = {str(x["id"]): {k: str(x[k]) for k in GROUP_KEYS if x.get(k)}
+              for x in header.get("households", []) if "id" in x}
     return Outcome(specs, [x for x, _ in homes], start, end, warmup_s, h.alerts,
                    incidents + labelled, labels or [],
                    {k: v for k, v in wakes.items() if v is not None}, h.timezones, n,
-                   h.activity)
+                   h.activity, groups)

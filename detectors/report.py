@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from detectors import trend
-from detectors.evaluate import BUCKETS, Incident, Outcome, return_reference
+from detectors.evaluate import BUCKETS, GROUP_KEYS, Incident, Outcome, return_reference
 from simulators.incidents import PERSON_INCIDENTS
 
 DAY = 86400.0
@@ -161,9 +162,36 @@ def summarize(out: Outcome) -> dict[str, Any]:
             r["injected"] = incident_scores(out, injected, spec)
         if labelled:
             r["labelled"] = incident_scores(out, labelled, spec)
+        if injected and out.groups:
+            r["by_group"] = by_group(out, injected, spec)
         res["detectors"][spec] = r
     res["comparison"] = compare(res["detectors"], "injected" if injected else "labelled")
     res["weekly_trend"] = weekly(out)
+    return res
+
+
+def by_group(out: Outcome, incs: list[Incident], spec: str) -> dict[str, Any]:
+    """The main scores per persona and per sensor kit, as the recording names them
+    (`persona:older_regular`, `sensors:minimal` ...): a median over all homes follows the
+    mix of people in them."""
+    res: dict[str, Any] = {}
+    for key in GROUP_KEYS:
+        for value in sorted({g[key] for g in out.groups.values() if key in g}):
+            homes = {h for h in out.households if out.groups.get(h, {}).get(key) == value}
+            sub = replace(out, households=[h for h in out.households if h in homes],
+                          alerts=[a for a in out.alerts if a.household in homes])
+            mine = [i for i in incs if i.household in homes]
+            scores = incident_scores(sub, mine, spec)
+            res[f"{key}:{value}"] = {
+                "households": len(homes),
+                "false_alarms_per_household_month": false_alarms(sub, spec)[
+                    "per_household_month"],
+                "incidents": len(mine),
+                "missed_24h": scores["missed_24h"],
+                "day": scores["day"],
+                "at_home_day": scores["at_home"]["day"],
+                "night_after_usual_wake": scores["night_after_usual_wake"],
+            }
     return res
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -179,6 +180,37 @@ def test_false_alarms_count_episodes_after_warm_up_outside_incidents() -> None:
     assert fa["household_months"] == 2.0
     assert fa["per_household_month"] == 1.0 and fa["worst_household_per_month"] == 2.0
     assert fa["device_findings_per_household_month"] == {"device.offline": 0.5}
+
+
+def test_scores_are_split_by_persona_and_sensor_kit() -> None:
+    d = 86400.0
+    alerts = [Alert("anbu", "a", "inactivity", "alarm", 8 * d),
+              Alert("anbu", "a", "inactivity", "alarm", 9 * d),
+              Alert("anbu", "c", "wandering", "alarm", 10 * d)]
+    incs = []
+    for k, (hid, delay_h) in enumerate((("a", 1.0), ("a", 3.0), ("b", 2.0), ("c", None))):
+        inc = Incident(k, hid, 10 * d + k * 3600.0, "day")
+        inc.detected["anbu"] = None if delay_h is None else inc.t0 + delay_h * 3600.0
+        incs.append(inc)
+    groups = {"a": {"persona": "older_regular", "sensors": "standard"},
+              "b": {"persona": "older_regular", "sensors": "minimal"},
+              "c": {"persona": "middle_aged_man", "sensors": "minimal"}}
+    out = Outcome(["anbu"], ["a", "b", "c"], 0.0, 37 * d, 7 * d, alerts, incs, [], {},
+                  dict.fromkeys("abc", "UTC"), groups=groups)
+    got = summarize(out)["detectors"]["anbu"]["by_group"]
+    assert sorted(got) == ["persona:middle_aged_man", "persona:older_regular",
+                           "sensors:minimal", "sensors:standard"]
+    older = got["persona:older_regular"]
+    assert older["households"] == 2 and older["incidents"] == 3 and older["missed_24h"] == 0
+    assert older["false_alarms_per_household_month"] == 1.0  # 2 in 2 homes x 30 days
+    assert older["day"]["median_h"] == pytest.approx(2.0)
+    man = got["persona:middle_aged_man"]
+    assert man["missed_24h"] == 1 and man["day"]["median_h"] is None  # > 24 h
+    assert man["false_alarms_per_household_month"] == 1.0
+    assert got["sensors:minimal"]["incidents"] == 2
+    # a recording that names no persona or kit (an imported home) gets no split
+    plain = replace(out, groups={})
+    assert "by_group" not in summarize(plain)["detectors"]["anbu"]
 
 
 def _motion(t: float) -> Reading:
