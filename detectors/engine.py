@@ -254,8 +254,7 @@ class Engine:
             inactivity.on_sign(hh, i, t, sign == Sign.NOISY, corr, off,
                                not presence.is_away(hh, i), s, counted)
         if confirmed and (hh.a["in_S"][i] <= 0.0 or not inactivity.rests_on_record(hh, i)
-                          or signs.strong(hh, i, sign, float(rhythm.noise_rate(
-                              hh.a["rh_zn"][i], hh.a["rh_ze"][i], s.noise_per_h)))):
+                          or signs.strong(hh, i, sign, inactivity.noise_one(hh, i, s))):
             # where a bed or seat sensor can show the person getting up, the night's silence
             # is over for the waking rule only once the evidence of life outweighs it, or
             # noise could hardly have made it: three triggers in 20 minutes that leave the

@@ -155,6 +155,11 @@ def _tables(hh: Table, i: int) -> tuple[NDArray[Any], tuple[NDArray[Any], ...],
     return cum, (a["rh_n"][i],), (a["rh_e"][i],)
 
 
+def noise_one(hh: Table, i: int, s: DetectorSettings) -> float:
+    """Household i's learned rate of motion triggers nobody caused (per hour)."""
+    return float(rhythm.noise_rate(hh.a["rh_zn"][i], hh.a["rh_ze"][i], s.noise_per_h))
+
+
 def rests_on_record(hh: Table, i: int) -> bool:
     """Has this home's bed or seat sensor shown resting (ASSUME_REST_MIN_H decayed hours)?"""
     return float(hh.a["rh_re"][i].sum()) >= ASSUME_REST_MIN_H
@@ -221,7 +226,7 @@ def on_sign(hh: Table, i: int, t: float, noisy: bool, corroborated: bool, offset
         # log-likelihood ratio of one noisy sign: rate (excess + noise) against noise alone
         frac = float(a["rh_noisy"][i]) / max(float(a["rh_units"][i]), 1e-6)
         frac = min(max(frac, 0.2), 1.0)
-        rho = float(rhythm.noise_rate(a["rh_zn"][i], a["rh_ze"][i], s.noise_per_h))
+        rho = noise_one(hh, i, s)
         rho /= CORROBORATION if corroborated else 1.0
         w = min(W_MAX, math.log1p(frac * rhythm.rate_one(cum, t, offset) / rho))
         S = max(0.0, pre - w)
@@ -300,10 +305,9 @@ def levels(hh: Table, idx: NDArray[np.int64], S: NDArray[np.float64],
         blk = (((a["in_exc_start"][rows] + offset[k]) % 86400.0) // BLOCK_S).astype(np.int64)
         cls = blk * POSES + np.minimum(a["in_exc_pose"][rows], 1).astype(np.int64)
         # one flat `take` per table (a fancy index on three axes costs several times more)
-        h = np.take(a["in_h"].reshape(-1), (rows * (BLOCKS * POSES) + cls)[:, None] * 3
-                    + np.arange(3)).astype(np.float64)
-        mult = np.take(a["in_mult"].reshape(-1), (rows * (BLOCKS * POSES) + cls)[:, None] * 2
-                       + np.array([0, 1, 1])).astype(np.float64)
+        at = (rows * (BLOCKS * POSES) + cls)[:, None]
+        h = np.take(a["in_h"].reshape(-1), at * 3 + np.arange(3)).astype(np.float64)
+        mult = np.take(a["in_mult"].reshape(-1), at * 2 + np.array([0, 1, 1])).astype(np.float64)
         h = h * mult
         sk = S[k]
         learned[k] = (h[:, 0] <= sk).astype(np.int8) + (h[:, 1] <= sk) + (h[:, 2] <= sk)
